@@ -1,0 +1,238 @@
+"""The data the core works on: what a workbook says (input) and what it scores (result).
+
+Pure data, no I/O. The report, the workbook write-back, the Excel button and the mail
+processor all read the same :class:`Evaluation`, so their numbers always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .grid import RawCell, a1
+from .problems import Level, Problem
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A cell position, for messages, highlights and hyperlinks."""
+
+    sheet: str
+    row: int
+    col: int
+
+    @property
+    def a1(self) -> str:
+        return a1(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class Field:
+    """An input value with where it came from."""
+
+    raw: RawCell
+    ref: Ref | None
+
+    @property
+    def value(self) -> Any:
+        return self.raw.value
+
+    @property
+    def text(self) -> str:
+        v = self.raw.value
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return str(v).strip()
+
+    @property
+    def is_blank(self) -> bool:
+        return self.raw.is_blank
+
+
+EMPTY_FIELD = Field(RawCell(), None)
+
+
+# Input ---------------------------------------------------------------------------------
+@dataclass
+class BasicInfo:
+    report_type: str = "项目支出"
+    year: str = ""
+    project: str = ""
+    department: str = ""
+    unit: str = ""
+    goal: str = ""
+    goal_done: str = ""
+    default_handling: str = "满分"
+    grades: tuple[tuple[Decimal, str], ...] = ()  # (lower bound, name), highest first
+    contact: str = ""
+    phone: str = ""
+    email: str = ""
+    fields: dict[str, Field] = field(default_factory=dict)
+
+
+@dataclass
+class BudgetLine:
+    key: str  # total / appropriation / carryover / other
+    label: str
+    initial: Decimal | None
+    annual: Decimal | None
+    executed: Decimal | None
+    refs: dict[str, Ref] = field(default_factory=dict)  # column key -> cell
+
+
+@dataclass
+class AllocationLine:
+    seq: str
+    document: str
+    central: Decimal | None
+    provincial: Decimal | None
+    local: Decimal | None
+    subtotal: Decimal | None
+    row: int
+
+
+@dataclass
+class BudgetInput:
+    lines: dict[str, BudgetLine] = field(default_factory=dict)
+    weight: Decimal = Decimal("10")
+    method: str = "比例"
+    threshold: Decimal | None = None  # in percent, e.g. Decimal("90")
+    stated_rate: Decimal | None = None  # a rate the user typed into the output cell, in percent
+    rate_ref: Ref | None = None
+    score_ref: Ref | None = None
+    weight_ref: Ref | None = None
+    allocations: list[AllocationLine] = field(default_factory=list)
+
+
+@dataclass
+class IndicatorRow:
+    """One third-level indicator as typed, with 'same as above' already resolved."""
+
+    row: int
+    level1: str
+    level2: str
+    level1_declared: Decimal | None  # '项目产出（35分）' -> 35
+    level2_declared: Decimal | None
+    cells: dict[str, Field]  # input column key -> field
+    output_refs: dict[str, Ref] = field(default_factory=dict)  # output column key -> cell
+
+    def text(self, key: str) -> str:
+        f = self.cells.get(key)
+        return f.text if f else ""
+
+    def field(self, key: str) -> Field:
+        return self.cells.get(key, EMPTY_FIELD)
+
+    @property
+    def name(self) -> str:
+        return self.text("name")
+
+
+@dataclass
+class SnippetInput:
+    key: str
+    title: str
+    content: str
+    ref: Ref | None
+
+
+@dataclass
+class WorkbookInput:
+    info: BasicInfo
+    budget: BudgetInput
+    indicators: list[IndicatorRow]
+    snippets: dict[str, SnippetInput]
+    template_version: int | None = None
+    previous_marks: list[tuple[str, str, str | None]] = field(default_factory=list)  # sheet, cell, fill
+
+
+# Result --------------------------------------------------------------------------------
+@dataclass
+class IndicatorResult:
+    source: IndicatorRow
+    method: str  # 比例 / 达标 / 定性
+    status: str  # met / exceeded / missed / partial / default / excluded / error
+    weight: Decimal | None
+    suggested: Decimal | None
+    final: Decimal | None
+    note: str  # 评分说明: one plain sentence for the workbook
+    report_sentence: str  # the scoring sentence the report prints after 完成情况说明
+    degree: str | None = None  # for 定性: 达成 / 部分达成 / 未达成
+    manual: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def rate(self) -> Decimal | None:
+        if self.final is None or not self.weight:
+            return None
+        return self.final / self.weight
+
+
+@dataclass
+class GroupResult:
+    """A 一级 or 二级 indicator: sums of its children's rounded scores."""
+
+    level: int
+    name: str
+    declared: Decimal | None
+    weight: Decimal
+    score: Decimal
+    complete: bool
+    children: list[GroupResult] = field(default_factory=list)
+    indicators: list[IndicatorResult] = field(default_factory=list)
+
+    @property
+    def rate(self) -> Decimal | None:
+        return self.score / self.weight if self.weight else None
+
+
+@dataclass
+class BudgetResult:
+    annual: Decimal | None
+    executed: Decimal | None
+    initial: Decimal | None
+    rate: Decimal | None  # percent, rounded to 2 places, e.g. Decimal("93.77")
+    weight: Decimal
+    method: str
+    threshold: Decimal | None
+    score: Decimal | None  # None when weight is 0 (the rate is scored as an indicator)
+    note: str
+
+
+@dataclass
+class Evaluation:
+    """Everything a build computed; the single source of every number shown anywhere."""
+
+    input: WorkbookInput
+    budget: BudgetResult
+    indicators: list[IndicatorResult]
+    groups: list[GroupResult]  # 一级 groups, each with 二级 children
+    total: Decimal | None  # None when errors make the total impossible
+    raw_total: Decimal  # sum of the scores that could be computed
+    grade: str | None
+    complete: bool
+    rescaled: bool  # 折算: defaults excluded and total scaled to 100
+    problems: list[Problem]
+    generated_snippets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level is Level.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level is Level.WARNING]
+
+    @property
+    def infos(self) -> list[Problem]:
+        return [p for p in self.problems if p.level is Level.INFO]
+
+    @property
+    def info(self) -> BasicInfo:
+        return self.input.info
