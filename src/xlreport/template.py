@@ -179,13 +179,15 @@ def inline_list(options: Sequence[str]) -> str:
 def add_input_message(ws: Worksheet, cells: str, title: str, prompt: str,
                       options: Sequence[str] | None = None) -> DataValidation:
     """Attach an input message (and a drop-down when the values form a closed list)."""
+    if len(title) > PROMPT_TITLE_MAX or len(prompt) > PROMPT_MAX:
+        raise ValueError(f"input message too long for Excel: {title}: {prompt}")
     dv = DataValidation(
         type="list" if options else None,
         formula1=inline_list(options) if options else None,
         allow_blank=True,
         showInputMessage=True,
-        promptTitle=title[:PROMPT_TITLE_MAX],
-        prompt=prompt[:PROMPT_MAX],
+        promptTitle=title,
+        prompt=prompt,
         showErrorMessage=bool(options),
         errorTitle="输入无效" if options else None,
         error=f"请从下拉列表中选择：{'、'.join(options)}。" if options else None,
