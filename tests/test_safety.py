@@ -67,6 +67,16 @@ def rewrite_zip(src: Path, dst: Path, replace: dict[str, bytes] | None = None,
     return dst
 
 
+def read_member(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(name)
+
+
+def member_size(path: Path, name: str) -> int:
+    with zipfile.ZipFile(path) as zf:
+        return zf.getinfo(name).file_size
+
+
 def rejected(path: Path, code: str, call: Callable[[Path], object] = guard_workbook,
              ) -> FileRejected:
     """Assert the call refuses the file with `code`, fast and lean, naming the file."""
@@ -129,7 +139,7 @@ def test_good_xlsx_passes(good: Path) -> None:
 
 def test_good_xlsm_passes(tmp_path: Path, good: Path) -> None:
     """An openpyxl-made macro workbook (keep_vba) is recognised as xlsm by content."""
-    xlsm_types = (zipfile.ZipFile(good).read("[Content_Types].xml").decode()
+    xlsm_types = (read_member(good, "[Content_Types].xml").decode()
                   .replace("spreadsheetml.sheet.main+xml", "PLACEHOLDER")
                   .replace("PLACEHOLDER", "sheet.macroEnabled.main+xml")
                   .replace("application/vnd.openxmlformats-officedocument.sheet.macroEnabled",
@@ -141,6 +151,7 @@ def test_good_xlsm_passes(tmp_path: Path, good: Path) -> None:
     wb = openpyxl.load_workbook(seed, keep_vba=True)
     path = tmp_path / "宏工作簿.xlsm"
     wb.save(path)
+    wb.vba_archive.close()  # openpyxl leaves this in-memory zip open; GC would then complain
     info = guard_workbook(path)
     assert info.kind == "xlsm"
     assert "xl/vbaProject.bin" in info.members
@@ -154,7 +165,7 @@ def test_large_genuine_sheet_passes(tmp_path: Path) -> None:
     path = tmp_path / "大表.xlsx"
     wb.save(path)
     info = guard_workbook(path)
-    assert zipfile.ZipFile(path).getinfo(SHEET1).file_size > 100_000
+    assert member_size(path, SHEET1) > 100_000
     assert info.kind == "xlsx"
 
 
@@ -186,6 +197,28 @@ def test_no_permission(tmp_path: Path, good: Path) -> None:
         assert "权限" in exc.message
     finally:
         good.chmod(0o644)
+
+
+def test_open_refused(tmp_path: Path, good: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same as above but also when running as root: the open() itself is refused."""
+    real_open = Path.open
+
+    def deny(self: Path, *args: object, **kwargs: object) -> object:
+        if self == good:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)
+    assert "权限" in rejected(good, "file-unreadable").message
+
+
+def test_fifo_is_not_opened(tmp_path: Path) -> None:
+    """A FIFO would block open() forever; it is refused from stat() alone."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    fifo = tmp_path / "管道.xlsx"
+    os.mkfifo(fifo)
+    rejected(fifo, "file-unreadable")
 
 
 def test_empty_file(tmp_path: Path) -> None:
@@ -418,6 +451,36 @@ def test_ratio_bomb_under_total_limit(tmp_path: Path, good: Path) -> None:
     assert "压缩比" in exc.message
 
 
+def test_lying_declared_size(tmp_path: Path, good: Path) -> None:
+    """A member declaring 1 KB but holding 50 MB passes the size checks, yet zipfile stops at
+    the declared size (CRC mismatch), so the 4 KB scan ends it as corrupt, fast and lean."""
+    path = tmp_path / "谎报.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename != SHEET1:
+                zout.writestr(item.filename, zin.read(item))
+        with zout.open(SHEET1, "w") as fh:
+            fh.write(b'<worksheet xmlns="' + SHEET_NS.encode() + b'"><sheetData>')
+            for _ in range(50):
+                fh.write(b"<row/>" * (MB // 6))
+    with zipfile.ZipFile(path) as zf:
+        item = zf.getinfo(SHEET1)
+    data = bytearray(path.read_bytes())
+    real = item.file_size.to_bytes(4, "little")
+    fake = (1024).to_bytes(4, "little")
+    local = item.header_offset
+    assert data[local + 22:local + 26] == real
+    data[local + 22:local + 26] = fake
+    central = data.find(b"PK\x01\x02" , local)
+    while data[central + 46:central + 46 + len(SHEET1)] != SHEET1.encode():
+        central = data.find(b"PK\x01\x02", central + 4)
+    assert data[central + 24:central + 28] == real
+    data[central + 24:central + 28] = fake
+    path.write_bytes(bytes(data))
+    assert member_size(path, SHEET1) == 1024
+    rejected(path, "file-corrupt")
+
+
 def test_total_unpacked_limit(good: Path) -> None:
     rejected(good, "file-too-large", lambda p: inspect_workbook(p, max_unpacked=1000))
 
@@ -486,7 +549,7 @@ def test_utf16_dtd_is_seen(tmp_path: Path, good: Path) -> None:
 
 
 def test_dtd_in_content_types(tmp_path: Path, good: Path) -> None:
-    types = zipfile.ZipFile(good).read("[Content_Types].xml").decode()
+    types = read_member(good, "[Content_Types].xml").decode()
     types = types.replace("<Types", XXE + "<Types", 1)
     path = rewrite_zip(good, tmp_path / "清单.xlsx", {"[Content_Types].xml": types.encode()})
     rejected(path, "file-unsafe-xml")
@@ -586,7 +649,7 @@ def test_openpyxl_really_drops_an_image(tmp_path: Path, good: Path) -> None:
         wb = openpyxl.load_workbook(path)
     out = io.BytesIO()
     wb.save(out)
-    assert not any(m.startswith("xl/media/") for m in zipfile.ZipFile(out).namelist())
+    assert not any(m.startswith("xl/media/") for m in zipfile.ZipFile(out).namelist())  # BytesIO: nothing to close
 
 
 # Catalogue -------------------------------------------------------------------------
