@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import schema
+from .grid import RawCell
 from .model import (
     BudgetInput,
     BudgetResult,
@@ -299,6 +300,7 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
             return _error_result(row, weight, "比例", "评分方法无效")
 
     # Target
+    f_target = _constant_formula_as_text(f_target)
     if unusable(f_target):
         return _error_result(row, weight, method or "比例", "指标值单元格有误")
     if f_target.is_blank:
@@ -433,6 +435,18 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
                name=name, target=target_shown, actual=actual_shown)
     result = IndicatorResult(row, method, status, weight, suggested, suggested, note, sentence)
     return _apply_manual(result, row, ctx, None)
+
+
+_CONSTANT_FORMULA = re.compile(r"=?\s*[-+]?\d+(?:\.\d+)?\s*%?")
+
+
+def _constant_formula_as_text(f: Field) -> Field:
+    """A target typed as '=100' becomes a formula in Excel; the user meant 'exactly 100'."""
+    formula = f.raw.formula
+    if formula and _CONSTANT_FORMULA.fullmatch(formula.strip()):
+        text = "=" + formula.strip().lstrip("=").strip()
+        return Field(RawCell(text, "General"), f.ref)
+    return f
 
 
 def _converted_actual(target: Target, actual: Actual) -> Decimal | None:
@@ -593,7 +607,7 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evalua
         f = rate_rows[0].field("name")
         problems.append(problem("budget-double-count", schema.SHEET_BUDGET,
                                 wb.budget.weight_ref.a1 if wb.budget.weight_ref else None,
-                                weight=fmt(wb.budget.weight), cell=f"绩效指标!{f.ref.a1}" if f.ref else "绩效指标"))
+                                weight=fmt(wb.budget.weight), where=f"绩效指标!{f.ref.a1}" if f.ref else "绩效指标"))
     ctx = _Ctx(problems, wb.info.default_handling, budget)
     results = [score_indicator(row, ctx) for row in wb.indicators]
     _check_duplicates(results, problems)

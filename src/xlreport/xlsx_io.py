@@ -8,6 +8,7 @@ one read.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -44,7 +45,11 @@ def _load(path: Path, info: FileInfo, data_only: bool, read_only: bool = False):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            wb = openpyxl.load_workbook(path, data_only=data_only, read_only=read_only,
+            # A file object, not a path: openpyxl judges a path by its extension, and we
+            # already know the real kind from the content.
+            with open(path, "rb") as fh:
+                data = io.BytesIO(fh.read())
+            wb = openpyxl.load_workbook(data, data_only=data_only, read_only=read_only,
                                         keep_vba=info.kind == "xlsm" and not read_only,
                                         rich_text=False)
         except FileRejected:

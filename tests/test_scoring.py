@@ -1,0 +1,294 @@
+"""Scoring by SPEC §4, end to end from a filled template file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from factory import make_workbook, simple_indicators
+from xlreport.pipeline import build_file
+from xlreport.scoring import round2
+
+
+def evaluate(tmp_path, **kwargs):
+    path = make_workbook(tmp_path / "wb.xlsx", **kwargs)
+    outcome = build_file(path, write=False)
+    assert outcome.failure is None, outcome.failure
+    return outcome.evaluation
+
+
+def codes(ev):
+    return [p.code for p in ev.problems]
+
+
+def by_name(ev, name):
+    return next(r for r in ev.indicators if r.name == name)
+
+
+def test_clean_workbook_scores_with_budget_ratio(tmp_path):
+    ev = evaluate(tmp_path)
+    assert ev.complete
+    assert ev.budget.rate == Decimal("95.00")
+    assert ev.budget.score == Decimal("9.50")
+    assert ev.total == Decimal("99.50")
+    assert ev.grade == "优"
+    assert codes(ev) == []
+
+
+def one(**item):
+    base = dict(level1="产出指标", level2="数量指标", name="指标", weight=90)
+    base.update(item)
+    return [base]
+
+
+@pytest.mark.parametrize("target,actual,unit,method,expected", [
+    ("≥95%", "97.50%", None, None, "90"),
+    ("≥95%", "90%", None, None, "85.26"),          # 90 × 90/95
+    ("≥95%", "90%", None, "达标", "0"),
+    ("≤10", "20", "天", None, "45"),                # 90 × 10/20
+    ("=100", "80", "个", None, "72"),               # 90 × 80/100
+    ("=100", "125", "个", None, "72"),              # 90 × 100/125
+    ("6-9个月", "4", "个月", None, "60"),             # nearer bound 6: 90 × 4/6
+    ("6-9个月", "12", None, None, "67.5"),           # 90 × 9/12
+    ("6-9个月", "7", None, None, "90"),
+    ("0", "2", "人", None, "0"),                    # a bare 0 means none; missed -> 0
+    ("0", "0", "人", None, "90"),
+    ("550", "610", "元", None, "90"),                # bare number means at least
+    ("不少于2次", "1次", None, None, "45"),
+    ("95%以上", "96%", None, None, "90"),
+    ("≥1000元", "0.1万元", None, None, "90"),  # 0.1 万元 = 1000 元
+])
+def test_quantitative_rules(tmp_path, target, actual, unit, method, expected):
+    item = dict(target=target, actual=actual, deviation="原因已分析。")
+    if unit:
+        item["unit"] = unit
+    if method:
+        item["method"] = method
+    ev = evaluate(tmp_path, indicators=one(**item))
+    res = ev.indicators[0]
+    assert res.final == Decimal(expected), (res.note, codes(ev))
+
+
+def test_percent_formatted_number_cells(tmp_path):
+    from openpyxl import load_workbook
+
+    from factory import indicator_columns
+
+    path = make_workbook(tmp_path / "wb.xlsx", indicators=one(target="≥95%", actual=0.975))
+    wb = load_workbook(path)
+    ws = wb["绩效指标"]
+    header_row, cols = indicator_columns(ws)
+    ws.cell(header_row + 1, cols["actual"]).number_format = "0.00%"
+    wb.save(path)
+    ev = build_file(path, write=False).evaluation
+    assert ev.indicators[0].final == Decimal(90)
+    assert "97.5%" in ev.indicators[0].note
+
+
+@pytest.mark.parametrize("actual,degree,expected,status", [
+    ("符合", None, "90", "met"),
+    ("已完成", None, "90", "met"),
+    ("基本完成", None, "63", "partial"),
+    ("未完成", None, "27", "missed"),
+    ("有待观察", "部分达成", "63", "partial"),
+])
+def test_qualitative(tmp_path, actual, degree, expected, status):
+    item = dict(target="严格执行制度", actual=actual, deviation="已说明。")
+    if degree:
+        item["degree"] = degree
+    ev = evaluate(tmp_path, indicators=one(**item))
+    assert ev.indicators[0].final == Decimal(expected)
+    assert ev.indicators[0].status == status
+
+
+def test_qualitative_not_inferable_is_an_error(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="严格执行制度", actual="有待观察"))
+    assert "degree-unknown" in codes(ev)
+    assert not ev.complete and ev.total is None
+
+
+def test_default_full_marks_and_rescaled(tmp_path):
+    items = simple_indicators()
+    items[1].update(actual="缺省", explanation=None)
+    ev = evaluate(tmp_path, indicators=items)
+    assert by_name(ev, "参保人数").final == Decimal(20)
+    assert "default-no-explanation" in codes(ev)
+    assert ev.total == Decimal("99.50")
+
+    items[1].update(explanation="本级不涉及。")
+    ev = evaluate(tmp_path, indicators=items, info={"缺省指标处理": "折算"})
+    assert by_name(ev, "参保人数").status == "excluded"
+    # 79.5 of 80 points -> 99.375 -> 99.38
+    assert ev.rescaled and ev.total == Decimal("99.38")
+
+
+def test_greatly_exceeded_warns_without_analysis(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="≥10", actual="13"))
+    assert ev.indicators[0].final == Decimal(90)
+    assert ev.indicators[0].status == "exceeded"
+    assert "exceeded-no-analysis" in codes(ev)
+    assert ev.complete
+
+
+def test_missed_without_deviation_warns(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="≥10", actual="9"))
+    assert "deviation-missing" in codes(ev)
+
+
+def test_manual_scores(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="≥10", actual="9", deviation="x", manual_score=80,
+                                           manual_reason="经集体研究调整"))
+    assert ev.indicators[0].suggested == Decimal(81)
+    assert ev.indicators[0].final == Decimal(80)
+    ev = evaluate(tmp_path, indicators=one(target="≥10", actual="9", deviation="x", manual_score=95,
+                                           manual_reason="超出"))
+    assert "manual-score-range" in codes(ev) and not ev.complete
+    ev = evaluate(tmp_path, indicators=one(target="≥10", actual="9", deviation="x", manual_score=80))
+    assert "manual-score-no-reason" in codes(ev)
+    ev = evaluate(tmp_path, indicators=one(target="制度健全", actual="基本健全", deviation="x",
+                                           manual_score=85, manual_reason="较好"))
+    assert "manual-score-band" in codes(ev)  # 部分达成 band is 54–72 of 90
+
+
+def test_weights_must_total_100(tmp_path):
+    items = simple_indicators()
+    items[0]["weight"] = 25
+    ev = evaluate(tmp_path, indicators=items)
+    problem = next(p for p in ev.problems if p.code == "weight-total")
+    assert "105" in problem.message
+    assert not ev.complete
+
+
+def test_declared_weight_mismatch_is_a_warning(tmp_path):
+    items = simple_indicators()
+    items[0]["level1"] = "产出指标（50分）"
+    ev = evaluate(tmp_path, indicators=items)
+    problem = next(p for p in ev.problems if p.code == "declared-weight-mismatch")
+    assert "50" in problem.message and "60" in problem.message
+    assert ev.complete
+
+
+def test_budget_rate_as_indicator_threshold(tmp_path):
+    items = simple_indicators()
+    items[0]["weight"] = 10
+    items.insert(0, dict(level1="过程管理", level2="资金管理", name="预算执行率", target="≥90%",
+                         method="达标", weight=10, deviation="进度偏慢。"))
+    ev = evaluate(tmp_path, indicators=items, budget={"年度资金总额": (100, 100, 80.62)}, budget_weight=0)
+    res = by_name(ev, "预算执行率")
+    assert res.final == Decimal(0)
+    assert "80.62%" in res.report_sentence and "0分" in res.report_sentence
+    assert ev.budget.rate == Decimal("80.62")
+
+
+def test_stated_rate_differs_from_budget(tmp_path):
+    items = simple_indicators()
+    items[0]["weight"] = 10
+    items.insert(0, dict(level1="过程管理", level2="资金管理", name="预算执行率", target="≥90%",
+                         actual="81.62%", method="达标", weight=10, deviation="x"))
+    ev = evaluate(tmp_path, indicators=items, budget={"年度资金总额": (100, 100, 80.62)}, budget_weight=0)
+    assert "rate-mismatch" in codes(ev)
+
+
+def test_budget_double_count(tmp_path):
+    items = simple_indicators()
+    items[0]["weight"] = 10
+    items.insert(0, dict(level1="过程管理", level2="资金管理", name="预算执行率", target="≥90%", weight=10))
+    ev = evaluate(tmp_path, indicators=items)
+    assert "budget-double-count" in codes(ev)
+
+
+def test_budget_checks(tmp_path):
+    ev = evaluate(tmp_path, budget={"年度资金总额": (100, 100, 120), "其中：当年财政拨款": (50, 50, 60)},
+                  budget_method="达标", threshold=0.9)
+    assert {"budget-overspent", "budget-subrows"} <= set(codes(ev))
+    assert ev.budget.score == Decimal(10)
+    ev = evaluate(tmp_path, budget={"年度资金总额": (100, -100, 20)})
+    assert "budget-negative" in codes(ev)
+
+
+def test_relative_to_last_year(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="不低于上年度", actual="提高 13.62%"))
+    assert ev.indicators[0].final == Decimal(90)
+    ev = evaluate(tmp_path, indicators=one(target="不低于上年", actual="72.78%", last_year="70%"))
+    assert ev.indicators[0].final == Decimal(90)
+    ev = evaluate(tmp_path, indicators=one(target="不低于上年", actual="72.78%"))
+    assert "last-year-missing" in codes(ev)
+
+
+def test_unit_mismatch_is_an_error(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="≥10人", actual="12次"))
+    assert "unit-mismatch" in codes(ev)
+
+
+def test_unreadable_and_missing_cells(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="≥95%", actual="很好", weight="五分"))
+    assert {"weight-invalid"} <= set(codes(ev))
+    ev = evaluate(tmp_path, indicators=one(target=None, actual="1"))
+    assert "target-missing" in codes(ev)
+    ev = evaluate(tmp_path, indicators=[dict(level1="产出指标", target="≥1", actual="1", weight=90)])
+    assert "indicator-name-missing" in codes(ev)
+
+
+def test_duplicate_names_warn(tmp_path):
+    items = simple_indicators()
+    items[1]["name"] = "培训次数"
+    ev = evaluate(tmp_path, indicators=items)
+    assert "duplicate-indicator" in codes(ev)
+
+
+def test_half_up_rounding():
+    assert round2(Decimal("2.675")) == Decimal("2.68")
+    assert round2(Decimal("0.125")) == Decimal("0.13")
+
+
+def test_half_up_in_scores(tmp_path):
+    # 5 × 0.8/… : weight 3, A/T = 0.805 -> 2.415 -> 2.42 (banker's would give 2.42 too; use 0.825 -> 2.475)
+    ev = evaluate(tmp_path, indicators=one(target="≥1000", actual="825", weight=3, deviation="x")
+                  + [dict(level1="效益指标", level2="x", name="y", target="≥1", actual="1", weight=87)])
+    assert ev.indicators[0].final == Decimal("2.48")
+
+
+# Properties ---------------------------------------------------------------------------
+from xlreport.model import IndicatorRow, Field, Ref  # noqa: E402
+from xlreport.grid import RawCell  # noqa: E402
+from xlreport.scoring import score_indicator, _Ctx, BudgetResult  # noqa: E402
+
+OPS = ["≥", "≤", ">", "<", "="]
+
+
+def _row(target, actual, weight, method=None):
+    cells = {
+        "name": Field(RawCell("指标"), Ref("绩效指标", 3, 3)),
+        "target": Field(RawCell(target), Ref("绩效指标", 3, 5)),
+        "actual": Field(RawCell(actual), Ref("绩效指标", 3, 7)),
+        "weight": Field(RawCell(weight), Ref("绩效指标", 3, 8)),
+        "deviation": Field(RawCell("已分析"), Ref("绩效指标", 3, 12)),
+    }
+    if method:
+        cells["method"] = Field(RawCell(method), Ref("绩效指标", 3, 9))
+    return IndicatorRow(3, "产出指标", "数量指标", None, None, cells)
+
+
+_CTX_BUDGET = BudgetResult(None, None, None, None, Decimal(0), "比例", None, None, "")
+decimals = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
+weights = st.decimals(min_value=Decimal("0.5"), max_value=100, places=1)
+
+
+@settings(max_examples=250, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(op=st.sampled_from(OPS), t=decimals, a=decimals, w=weights, method=st.sampled_from([None, "比例", "达标"]))
+def test_score_bounds(op, t, a, w, method):
+    res = score_indicator(_row(f"{op}{t}", str(a), str(w), method), _Ctx([], "满分", _CTX_BUDGET))
+    if res.final is not None:
+        assert Decimal(0) <= res.final <= res.weight
+
+
+@settings(max_examples=250, deadline=None)
+@given(t=decimals, extra=decimals, w=weights)
+def test_met_target_scores_full_weight(t, extra, w):
+    res = score_indicator(_row(f"≥{t}", str(t + extra), str(w)), _Ctx([], "满分", _CTX_BUDGET))
+    assert res.final == w
+    res = score_indicator(_row(f"≤{t + extra}", str(t), str(w)), _Ctx([], "满分", _CTX_BUDGET))
+    assert res.final == w
