@@ -37,7 +37,8 @@ CATALOGUE: dict[str, ProblemType] = dict([
     # Structure
     _t("missing-sheet", E, "缺少工作表", "缺少工作表“{name}”。请使用 xlreport new 生成的标准模板，或按模板补建该工作表。"),
     _t("missing-column", E, "缺少列", "找不到表头“{name}”。请在表头行补上该列（列顺序可以调整，但列名需与模板一致）。"),
-    _t("missing-label", E, "缺少填报项", "找不到“{name}”一栏。请在A列写上“{name}”，并在其右侧单元格填写内容。"),
+    _t("texts-sheet-missing", W, "缺少文字材料工作表", "缺少工作表“文字材料”，报告中的文字部分将标为“待填写”。请按模板补建该工作表。"),
+    _t("missing-label", W, "缺少填报项", "找不到“{name}”一栏。请在A列写上“{name}”，并在其右侧单元格填写内容。"),
     _t("missing-row", E, "缺少行", "预算执行表中找不到“{name}”行。请按模板补上该行。"),
     _t("info-invalid", W, "基本信息不规范", "“{name}”填写为“{value}”，无法识别，已按“{default}”处理。{advice}"),
     _t("info-missing", W, "基本信息未填", "“{name}”未填写。{advice}"),

@@ -370,9 +370,11 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
     sheets = {name: find_sheet(book, name) for name in schema.INPUT_SHEETS}
     if sum(1 for s in sheets.values() if s is not None) < 2 or sheets[schema.SHEET_INDICATORS] is None and sheets[schema.SHEET_BUDGET] is None:
         raise FileRejected.make("file-not-template", path=book.path or "工作簿")
-    for name in (schema.SHEET_INFO, schema.SHEET_BUDGET, schema.SHEET_INDICATORS, schema.SHEET_TEXTS):
+    for name in (schema.SHEET_INFO, schema.SHEET_BUDGET, schema.SHEET_INDICATORS):
         if sheets[name] is None:
             problems.append(problem("missing-sheet", name, None, name=name))
+    if sheets[schema.SHEET_TEXTS] is None:
+        problems.append(problem("texts-sheet-missing", schema.SHEET_TEXTS, None))
 
     info = read_info(sheets[schema.SHEET_INFO], problems) if sheets[schema.SHEET_INFO] else BasicInfo(
         grades=_parse_grades(schema.DEFAULT_GRADES) or ())

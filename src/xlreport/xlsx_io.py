@@ -130,17 +130,24 @@ def _fill_rgb(cell) -> str | None:
     if fill is None or fill.fill_type != "solid":
         return None
     rgb = fill.fgColor.rgb if fill.fgColor is not None and fill.fgColor.type == "rgb" else None
-    return rgb[-6:].upper() if isinstance(rgb, str) else None
+    return rgb.upper() if isinstance(rgb, str) else None
+
+
+def _is_mark_fill(rgb: str | None) -> bool:
+    return rgb is not None and rgb[-6:] in MARK_FILLS.values()
 
 
 def _set_fill(cell, rgb: str | None) -> None:
     from openpyxl.styles import PatternFill
 
-    cell.fill = PatternFill(fill_type="solid", fgColor="FF" + rgb) if rgb else PatternFill(fill_type=None)
+    if rgb and len(rgb) == 6:
+        rgb = "FF" + rgb
+    cell.fill = PatternFill(fill_type="solid", fgColor=rgb) if rgb else PatternFill(fill_type=None)
 
 
 def _write_output_sheet(wb, sheet: OutputSheet, index: int | None) -> None:
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
 
     from .template import apply_style, solid_fill
 
@@ -163,7 +170,8 @@ def _write_output_sheet(wb, sheet: OutputSheet, index: int | None) -> None:
             ws.cell(row=r, column=1).fill = solid_fill(sheet.row_fills[r])
     for link in sheet.links:
         cell = ws.cell(row=link.row, column=link.col)
-        cell.hyperlink = f"#'{link.target_sheet}'!{link.target_cell}"
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{link.target_sheet}'!{link.target_cell}",
+                                   tooltip="转到该单元格")
         cell.style = "Hyperlink"
     for col, width in sheet.widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
@@ -195,7 +203,7 @@ def apply_plan(wb, plan: WritePlan) -> None:
         if ws is None:
             continue
         cell = ws.cell(row=unmark.row, column=unmark.col)
-        if _fill_rgb(cell) in MARK_FILLS.values():
+        if _is_mark_fill(_fill_rgb(cell)):
             _set_fill(cell, unmark.fill)
         if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR:
             cell.comment = None
@@ -220,7 +228,7 @@ def apply_plan(wb, plan: WritePlan) -> None:
             continue
         cell = ws.cell(row=mark.row, column=mark.col)
         original = _fill_rgb(cell)
-        if original in MARK_FILLS.values():
+        if _is_mark_fill(original):
             original = None
         _set_fill(cell, mark.fill)
         if cell.comment is None or cell.comment.author == COMMENT_AUTHOR:
