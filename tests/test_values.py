@@ -69,8 +69,10 @@ HONGSIBU_QUALITATIVE = [
     ("决策符合预算绩效管理要求和资金管理辦法", "符合"),
     ("各市、县(区)使用资金决策程序规范", "符合"),
     ("执行中央和自治区城乡居民基本医疗保险待遇保障政策", "符合"),
-    ("自治区遵照财政部和国家医疗保障局下达的年度总体目标和具体绩效指标。各市、县(区)遵照财政厅和自治区医疗保障局下达的年度总体目标和具体绩效指标。", "科学"),
-    ("自治区对财政部和国家医疗保障局下达的年度总体目标结合实际进行分解细化。各市、县(区)对自治区下达的绩效目标进行细化。", "细化"),
+    ("自治区遵照财政部和国家医疗保障局下达的年度总体目标和具体绩效指标。"
+     "各市、县(区)遵照财政厅和自治区医疗保障局下达的年度总体目标和具体绩效指标。", "科学"),
+    ("自治区对财政部和国家医疗保障局下达的年度总体目标结合实际进行分解细化。"
+     "各市、县(区)对自治区下达的绩效目标进行细化。", "细化"),
     ("编制基金预算科学合理，不得出现赤字预算", "合理"),
     ("按规定时限分配下达资金", "规范"),
     ("符合预算管理和城乡居民基本医疗保险补助资金管理要求", "合理"),
@@ -605,3 +607,33 @@ def test_roundtrip_range(a, b, sep, unit):
     t = parse_target(f"{a}{sep}{b}{unit}")
     assert (t.kind, t.low, t.high, t.unit or "") == ("range", D(min(a, b)), D(max(a, b)),
                                                       canonical_unit(unit) or "")
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("不低於95%", num("不低於95%", GE, 95, "%")),
+    ("較上年提高", rel("較上年提高", GT, 0)),
+    ("100%覆盖", num("100%覆盖", GE, 100, "%", True)),
+    ("≥95%（省定标准）", num("≥95%（省定标准）", GE, 95, "%")),
+    ("5%以下（不含）", num("5%以下（不含）", LT, 5, "%")),
+    ("10个工作日内办结", num("10个工作日内办结", LE, 10, "工作日")),
+    ("2次/年", num("2次/年", GE, 2, "次/年", True)),
+    ("≥ 95 %", num("≥ 95 %", GE, 95, "%")),
+    ("≥-5%", num("≥-5%", GE, -5, "%")),
+    ("≥95%的目标", txt("≥95%的目标")),
+    ("≥90%，≤100%", txt("≥90%，≤100%")),
+])
+def test_more_targets(raw, want):
+    assert parse_target(raw) == want
+
+
+def test_nature_may_be_an_op():
+    assert parse_target("95", nature=Op.LE).op is LE
+    assert parse_target("6-9", nature=Op.RANGE).kind == "range"
+
+
+@pytest.mark.parametrize("raw", ["(" * 100_000, "1" * 100_000, "上年" * 50_000, "提高" * 50_000 + "5%",
+                                 "1-" * 50_000, "≥" * 50_000 + "5"])
+def test_huge_input_is_text_and_fast(raw):
+    assert parse_target(raw).kind == "text"
+    assert parse_actual(raw).kind in ("text", "na")
+    assert parse_number(raw) is None

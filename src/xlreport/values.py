@@ -39,7 +39,7 @@ class Op(str, Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """A target (指标值). See the module docstring of each kind in `parse_target`."""
+    """A target (指标值); `parse_target` documents each kind."""
 
     text: str
     kind: str  # "number" | "range" | "relative" | "text"
@@ -68,7 +68,7 @@ _PRE_OPS: tuple[tuple[str, Op], ...] = tuple(sorted((
     *((w, Op.GE) for w in (
         "≥", "≧", "⩾", "≮", ">=", "=>", "≥=", "大于等于", "大于或等于", "高于等于", "高于或等于",
         "不低于", "不少于", "不小于", "不得低于", "不得少于", "不得小于", "不应低于", "不应少于",
-        "至少", "最少", "最低", "达到", "达", "保持", "不低于或等于")),
+        "至少", "最少", "最低", "达到", "达", "保持")),
     *((w, Op.LE) for w in (
         "≤", "≦", "⩽", "≯", "<=", "=<", "≤=", "小于等于", "小于或等于", "低于等于", "低于或等于",
         "不超过", "不高于", "不多于", "不大于", "不得超过", "不得高于", "不得多于", "不得大于",
@@ -87,11 +87,13 @@ _POST_OPS: dict[str, Op] = {
     "(含)以下": Op.LE, "以下(含)": Op.LE, "(含)以内": Op.LE, "以内(含)": Op.LE, "及其以下": Op.LE,
     "以下(不含)": Op.LT, "(不含)以下": Op.LT,
 }
-_POST_OP_RE = "|".join(re.escape(w) for w in sorted(_POST_OPS, key=len, reverse=True))
+_POST_OP_WORDS = tuple(sorted(_POST_OPS, key=len, reverse=True))
+_POST_OP_RE = "|".join(re.escape(w) for w in _POST_OP_WORDS)
 # "about" words: the brief reads 95%左右 / 约95% as "at least" (implicit).
 _APPROX_PRE = ("大约", "约为", "约", "接近", "近")
 _FILLER_PRE = ("为", "是", "在", "了")
-_TAIL_RE = re.compile(r"(左右|上下|完成|为宜|即可|为准|或更高|或更多|\(含\))$")
+_TAIL_RE = re.compile(r"(左右|上下|完成|覆盖|到位|达标|落实|兑现|拨付|发放|办结|为宜|即可|为准|或更高|或更多|\(含\))$")
+_NOTE_RE = re.compile(r"\([^()\d]{1,20}\)$")  # ≥95%（省定标准）: a note, not part of the quantity
 
 _FLIP = {Op.GE: Op.LE, Op.LE: Op.GE, Op.GT: Op.LT, Op.LT: Op.GT, Op.EQ: Op.EQ}
 
@@ -148,6 +150,9 @@ _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _EDGE_PUNCT = "。.,;；、!！?？:：\"'“”‘’「」"
 _CURRENCY_RE = re.compile(r"^[¥$]|^rmb|^人民币")
 _MAX_LEN = 300  # longer text is prose, never a quantity
+# Traditional forms that slip into simplified documents (the seeds contain 辦法).
+_TRADITIONAL = str.maketrans("於達過內與較減長漲項個點萬億間場臺張條戶歲時鐘數級實際額標準",
+                             "于达过内与较减长涨项个点万亿间场台张条户岁时钟数级实际额标准")
 
 _RANGE_SEP = r"(?:-{1,2}|~|〜|至|到|—{1,2}|–|−|_)"
 _RANGE_RE = re.compile(
@@ -212,7 +217,7 @@ def _tidy(d: Decimal) -> Decimal:
 
 def _normalize(text: str, thousands: bool = True) -> str:
     """Fold full-width forms, drop spaces (and thousands separators), lower-case ASCII."""
-    s = unicodedata.normalize("NFKC", text)
+    s = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)
     s = _SPACE_RE.sub("", s).lower()
     s = s.replace("百分之百", "100%")
     if thousands:
@@ -387,18 +392,21 @@ def _parse_post(post: str) -> tuple[str | None, Op | None, bool] | None:
     if m:
         unit, post = canonical_unit(m.group(0)), post[m.end():]
     op = None
-    for _ in range(3):
+    for _ in range(4):
         t = _TAIL_RE.search(post)
         if t:
             approx = approx or t.group(1) in ("左右", "上下")
             post = post[: t.start()]
             continue
-        for word in sorted(_POST_OPS, key=len, reverse=True):
+        for word in _POST_OP_WORDS:
             if post.endswith(word):
                 op, post = _POST_OPS[word], post[: -len(word)]
                 break
         else:
-            break
+            note = _NOTE_RE.search(post)
+            if note is None:
+                break
+            post = post[: note.start()]
     if not post:
         return unit, op, approx
     if unit is None and re.fullmatch(r"[\u4e00-\u9fff]{1,3}", post) and not _CHG_END_RE.search(post) \
