@@ -292,3 +292,10 @@ def test_met_target_scores_full_weight(t, extra, w):
     assert res.final == w
     res = score_indicator(_row(f"≤{t + extra}", str(t), str(w)), _Ctx([], "满分", _CTX_BUDGET))
     assert res.final == w
+
+
+def test_relative_direction_words(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="不低于上年", actual="有所下降", deviation="x"))
+    assert ev.indicators[0].status == "missed"
+    ev = evaluate(tmp_path, indicators=one(target="较上年下降", actual="有所下降"))
+    assert ev.indicators[0].final == Decimal(90)

@@ -26,7 +26,7 @@ from .model import (
 )
 from .problems import Level, Problem, problem
 from .reader import unusable
-from .values import Actual, Op, Target, convert, format_decimal, parse_actual, parse_number, parse_target
+from .values import Actual, Op, Target, change_direction, convert, format_decimal, parse_actual, parse_number, parse_target
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -236,10 +236,11 @@ def _relative(target: Target, actual: Actual, last_year: Decimal | None) -> tupl
     required = target.value or Decimal(0)
     if actual.kind == "change":
         change = actual.value
-        if change is None:  # '提高' with no figure: improved, by an unknown amount
-            change = Decimal("0.01") if required == 0 else None
-            if change is None:
+        if change is None:  # '提高' / '有所下降' with no figure: only the direction is known
+            direction = change_direction(actual)
+            if direction is None or required != 0:
                 return None
+            change = Decimal("0.01") * direction
         if actual.unit == "%" and target.unit == "百分点" or actual.unit == "百分点" and target.unit == "%":
             if required != 0:
                 return None
