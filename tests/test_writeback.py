@@ -295,3 +295,19 @@ def test_cli_new_writes_template(tmp_path):
     assert result.exit_code == 0
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
     assert wb["基本信息"]["B3"].value == "转移支付"
+
+
+def test_huge_sheet_is_refused_quickly(tmp_path):
+    import time
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "绩效指标"
+    ws["A1"] = "三级指标"
+    ws["A200000"] = "x"  # a sheet whose used range is enormous
+    path = tmp_path / "huge.xlsx"
+    wb.save(path)
+    start = time.perf_counter()
+    outcome = build_file(path)
+    assert outcome.exit_code == 2 and outcome.failure.code == "file-too-large"
+    assert time.perf_counter() - start < 2

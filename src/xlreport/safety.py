@@ -101,7 +101,7 @@ def inspect_workbook(
     path: str | Path,
     *,
     max_bytes: int = 50 * MB,
-    max_unpacked: int = 200 * MB,
+    max_unpacked: int = 100 * MB,
     max_ratio: int = 200,
     max_members: int = 5000,
 ) -> FileInfo:
@@ -444,6 +444,28 @@ def _scan_xml_head(name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Non
     if info.file_size > XML_HEAD_SIZE and not ROOT_START.search(head):
         reason = f"部件{info.filename}的开头异常"
         raise FileRejected.make("file-unsafe-xml", path=name, reason=reason)
+    _check_dimension(name, info, head)
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]{1,3}\d+:([A-Z]{1,3})(\d+)"')
+MAX_SHEET_ROWS = 50_000
+MAX_SHEET_COLS = 1_000
+
+
+def _check_dimension(name: str, info: zipfile.ZipInfo, head: bytes) -> None:
+    """A worksheet declares its used range up front: refuse huge sheets before parsing them."""
+    if not info.filename.startswith("xl/worksheets/"):
+        return
+    m = _DIMENSION.search(head)
+    if not m:
+        return
+    letters, rows = m.group(1).decode(), int(m.group(2))
+    cols = 0
+    for ch in letters:
+        cols = cols * 26 + ord(ch) - 64
+    if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
+        reason = f"工作表部件{info.filename}的范围达{rows}行×{cols}列"
+        raise FileRejected.make("file-too-large", path=name, reason=reason)
 
 
 def _parse_part(name: str, zf: zipfile.ZipFile, member: str) -> Element:
