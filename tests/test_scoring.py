@@ -299,3 +299,29 @@ def test_relative_direction_words(tmp_path):
     assert ev.indicators[0].status == "missed"
     ev = evaluate(tmp_path, indicators=one(target="较上年下降", actual="有所下降"))
     assert ev.indicators[0].final == Decimal(90)
+
+
+def test_rate_quoted_in_prose_must_match_budget(tmp_path):
+    snippets = dict(__import__("factory").ALL_SNIPPETS_FILLED)
+    snippets["资金投入情况"] = "全年预算100万元，执行80.62万元，预算执行率81.62%。"
+    ev = evaluate(tmp_path, budget={"年度资金总额": (100, 100, 80.62)}, snippets=snippets)
+    problem = next(p for p in ev.problems if p.code == "rate-mismatch")
+    assert "81.62%" in problem.message and "80.62%" in problem.message
+    assert problem.sheet == "文字材料"
+
+
+def test_rate_typed_into_output_cell_is_checked_once(tmp_path):
+    import openpyxl
+
+    from factory import find_label
+
+    path = make_workbook(tmp_path / "wb.xlsx", budget={"年度资金总额": (100, 100, 80.62)})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["预算执行"]
+    r, c = find_label(ws, "预算执行率")
+    ws.cell(r, c + 1).value = "81.62%"
+    wb.save(path)
+    first = build_file(path, report=False)
+    assert any(p.code == "rate-mismatch" for p in first.problems)
+    second = build_file(path, report=False)  # now the cell holds our own value
+    assert not any(p.code == "rate-mismatch" for p in second.problems)

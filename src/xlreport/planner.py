@@ -95,10 +95,14 @@ def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan) -> None:
                 plan.writes.append(CellWrite(sheet, row, cols[label.key], None))
 
 
+def budget_rate_cell_value(ev: Evaluation) -> float | None:
+    return float((ev.budget.rate / 100).quantize(Decimal("0.0001"))) if ev.budget.rate is not None else None
+
+
 def _budget_writes(ev: Evaluation, plan: WritePlan) -> None:
     budget = ev.input.budget
     if budget.rate_ref is not None:
-        rate = float((ev.budget.rate / 100).quantize(Decimal("0.0001"))) if ev.budget.rate is not None else None
+        rate = budget_rate_cell_value(ev)
         plan.writes.append(CellWrite(budget.rate_ref.sheet, budget.rate_ref.row, budget.rate_ref.col,
                                      rate, FORMAT_PERCENT))
     if budget.score_ref is not None:
@@ -193,6 +197,8 @@ def meta_sheet(ev: Evaluation) -> OutputSheet:
     rows = [["template_id", schema.TEMPLATE_ID],
             ["template_version", schema.TEMPLATE_VERSION],
             ["report_type", ev.input.info.report_type]]
+    if ev.input.budget.rate_ref is not None:
+        rows.append(["budget_rate_written", budget_rate_cell_value(ev)])
     return OutputSheet(name=schema.SHEET_META, rows=rows, hidden=True)
 
 

@@ -96,10 +96,12 @@ def _find_header(sheet: SheetGrid, labels: tuple[schema.Label, ...], minimum: in
 
 
 # Sheets --------------------------------------------------------------------------------
-def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | None]]]:
+def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | None]], dict]:
+    """Template version, our earlier highlights, and values we wrote into output cells."""
     sheet = book.sheets.get(schema.SHEET_META)
+    extras: dict = {}
     if sheet is None:
-        return None, []
+        return None, [], extras
     version: int | None = None
     marks: list[tuple[str, str, str | None]] = []
     for row in range(1, sheet.max_row + 1):
@@ -111,7 +113,9 @@ def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | No
             target_sheet, cell, fill = (sheet.value(row, c) for c in (2, 3, 4))
             if isinstance(target_sheet, str) and isinstance(cell, str):
                 marks.append((target_sheet, cell, fill if isinstance(fill, str) and fill else None))
-    return version, marks
+        elif key == "budget_rate_written":
+            extras["budget_rate_written"] = sheet.value(row, 2)
+    return version, marks, extras
 
 
 def _parse_grades(text: str) -> tuple[tuple[Decimal, str], ...] | None:
@@ -194,7 +198,7 @@ def _amount(f: Field, name: str, column: str, problems: list[Problem]) -> Decima
     return value
 
 
-def read_budget(sheet: SheetGrid, problems: list[Problem]) -> BudgetInput:
+def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object = None) -> BudgetInput:
     budget = BudgetInput()
     header = _find_header(sheet, schema.BUDGET_HEADER, 3)
     column_names = {label.key: label.text for label in schema.BUDGET_HEADER}
@@ -251,7 +255,12 @@ def read_budget(sheet: SheetGrid, problems: list[Problem]) -> BudgetInput:
         else:
             budget.threshold = value
     if "rate" in cells:
-        budget.rate_ref = cells["rate"].ref
+        rate = cells["rate"]
+        budget.rate_ref = rate.ref
+        # A rate in the output cell that we did not write there was typed by the user:
+        # keep it as the stated rate so a slip (81.62% stated, 80.62% computed) is reported.
+        if not rate.is_blank and not unusable(rate) and rate.value != rate_written:
+            budget.stated_rate = parse_percent(rate.value, rate.raw.number_format)
     if "score" in cells:
         budget.score_ref = cells["score"].ref
     budget.allocations = _read_allocations(sheet, header[0] if header else 1)
@@ -363,7 +372,7 @@ def read_snippets(sheet: SheetGrid | None, problems: list[Problem]) -> dict[str,
 def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
     """Build the input model; also returns structural problems and layout facts for write-back."""
     problems: list[Problem] = []
-    version, marks = read_meta(book)
+    version, marks, meta = read_meta(book)
     if version is not None and version > schema.TEMPLATE_VERSION:
         raise FileRejected.make("file-newer-version", found=version, supported=schema.TEMPLATE_VERSION)
 
@@ -378,7 +387,8 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
 
     info = read_info(sheets[schema.SHEET_INFO], problems) if sheets[schema.SHEET_INFO] else BasicInfo(
         grades=_parse_grades(schema.DEFAULT_GRADES) or ())
-    budget = read_budget(sheets[schema.SHEET_BUDGET], problems) if sheets[schema.SHEET_BUDGET] else BudgetInput()
+    budget = read_budget(sheets[schema.SHEET_BUDGET], problems, meta.get("budget_rate_written")) \
+        if sheets[schema.SHEET_BUDGET] else BudgetInput()
     indicator_sheet = sheets[schema.SHEET_INDICATORS]
     if indicator_sheet is not None:
         indicators, header_row, cols = read_indicators(indicator_sheet, problems)

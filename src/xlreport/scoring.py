@@ -114,6 +114,10 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
             problems.append(problem("budget-missing", ref.sheet if ref else schema.SHEET_BUDGET,
                                     ref.a1 if ref else None))
 
+    if rate is not None and budget.stated_rate is not None and abs(budget.stated_rate - rate) > CENT:
+        ref = budget.rate_ref
+        problems.append(problem("rate-mismatch", ref.sheet, ref.a1, stated=fmt_percent(budget.stated_rate),
+                                computed=fmt_percent(rate)))
     threshold = budget.threshold if budget.threshold is not None else Decimal(90)
     score: Decimal | None = None
     note = ""
@@ -586,9 +590,30 @@ def _check_duplicates(results: list[IndicatorResult], problems: list[Problem]) -
             seen[key] = src
 
 
+_STATED_RATE = re.compile(r"(?:预算|资金)?执行率(?:为|达到|达|是|约)?\s*[:：]?\s*(\d+(?:\.\d+)?)\s*[%％]")
+
+
+def _check_stated_rates(wb: WorkbookInput, budget: BudgetResult, problems: list[Problem]) -> None:
+    """Prose that quotes an execution rate must agree with the budget figures (the seeds show
+    slips such as 81.62% stated where the figures give 80.62%)."""
+    if budget.rate is None:
+        return
+    fields = [f for key, f in wb.info.fields.items() if key in ("goal_done", "goal")]
+    texts = [(f.text, f.ref) for f in fields]
+    texts += [(s.content, s.ref) for s in wb.snippets.values()]
+    texts += [(row.text("explanation"), row.field("explanation").ref) for row in wb.indicators]
+    for text, ref in texts:
+        if not text or ref is None:
+            continue
+        for m in _STATED_RATE.finditer(unicodedata.normalize("NFKC", text)):
+            stated = Decimal(m.group(1))
+            if abs(stated - budget.rate) > CENT:
+                problems.append(problem("rate-mismatch", ref.sheet, ref.a1, stated=f"{fmt(stated)}%",
+                                        computed=fmt_percent(budget.rate)))
+                break
+
+
 def _check_snippets(wb: WorkbookInput, problems: list[Problem]) -> None:
-    if not wb.snippets and schema.SHEET_TEXTS:
-        pass
     for spec in schema.SNIPPETS_BY_TYPE.get(wb.info.report_type, ()):
         snippet = wb.snippets.get(spec.key)
         if snippet is not None and snippet.content:
@@ -621,6 +646,7 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evalua
         problems.append(problem("weight-total", schema.SHEET_INDICATORS, None, indicators=fmt(indicator_weights),
                                 budget=fmt(wb.budget.weight), total=fmt(weight_total)))
     _check_snippets(wb, problems)
+    _check_stated_rates(wb, budget, problems)
 
     raw_total = sum((r.final for r in results if r.final is not None), Decimal(0))
     if budget.score is not None:
