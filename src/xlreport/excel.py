@@ -1,0 +1,514 @@
+"""The Excel button: score the open workbook in place through xlwings.
+
+The add-in's ribbon button (or a button in the workbook, see ``macros/``) runs
+``import xlreport; xlreport.main()``. Everything here takes the xlwings ``Book`` as a
+parameter, so the tests drive it with an in-memory stand-in (``tests/fake_xlwings.py``):
+
+* :func:`read_grid` – the input sheets into the neutral :class:`~xlreport.grid.BookGrid`;
+* the shared core :func:`xlreport.pipeline.score_grid` (the very same call ``xlreport build``
+  makes);
+* :func:`apply_plan_xlwings` – the :class:`~xlreport.plan.WritePlan` through xlwings, with the
+  semantics of :func:`xlreport.xlsx_io.apply_plan`;
+* :func:`run_on_book` – guard, read, score, write, report, message text.
+
+Only xlwings' public API is used (``used_range``, ``options(ndim=2, err_to_str=True).value``,
+``formula``, ``number_format``, ``color``, ``merge_cells``/``merge_area``, ``note``/``add_note``,
+``column_width``, ``font``, ``sheets.add``, ``sheet.clear``, ``sheet.visible``, ``app.alert``):
+no ``.api`` call at all, so nothing differs between Windows and macOS here. The part that
+only real Excel can exercise is :func:`main` (finding the calling book and showing the box).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .failures import FileRejected, XlreportError
+from .grid import BookGrid, RawCell, SheetGrid, a1
+from .plan import COMMENT_AUTHOR, MARK_FILLS, OutputSheet, WritePlan
+
+GRID_SHEETS = (*schema.INPUT_SHEETS, schema.SHEET_META)
+MAX_GRID_CELLS = 400_000  # same bound as the file path (xlsx_io.MAX_GRID_CELLS)
+MAX_READ_CELLS = 2_000_000  # a used range larger than this is trimmed to its last filled row
+NOTE_PREFIX = f"{COMMENT_AUTHOR}:\n"  # Excel's own convention: a note starts with "Author:"
+MESSAGE_TITLE = "绩效自评"
+_MARK_FILL_SET = frozenset(MARK_FILLS.values())
+# On Windows, Range.MergeCells of a mixed range is None, so False means "no merged cell";
+# on macOS a mixed range may also say False, so there every filled cell is asked.
+TRUST_MERGE_FALSE = sys.platform.startswith("win")
+
+
+# Small helpers -------------------------------------------------------------------------
+def _rgb_hex(color: Any) -> str | None:
+    """xlwings colours ((r, g, b), an int, '#RRGGBB' or None) as 'RRGGBB'."""
+    if color is None:
+        return None
+    if isinstance(color, str):
+        return color.lstrip("#").upper()[-6:]
+    if isinstance(color, int):  # Excel's BGR integer
+        return f"{color & 0xFF:02X}{(color >> 8) & 0xFF:02X}{(color >> 16) & 0xFF:02X}"
+    r, g, b = color
+    return f"{int(r):02X}{int(g):02X}{int(b):02X}"
+
+
+def _two_d(value: Any, nrows: int, ncols: int) -> list[list[Any]]:
+    """xlwings returns a scalar for one cell and a flat list for one row/column unless
+    ndim=2 was asked; ``formula`` ignores options. Make everything rows of columns."""
+    if nrows == 1 and ncols == 1 and not isinstance(value, (list, tuple)):
+        return [[value]]
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+    if len(rows) != nrows and nrows == 1:  # a flat single row
+        rows = [[r[0] for r in rows]]
+    return rows
+
+
+def _normalise_value(value: Any) -> Any:
+    """Make a value read through Excel look like the same value read from the file:
+    Excel hands every number over as a float; the file stores 2022, not 2022.0."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+_NEEDS_TEXT_PREFIX = re.compile(r"^[=+\-@]|\d|^\s*(true|false)\s*$", re.IGNORECASE)
+
+
+def _excel_text(value: Any) -> Any:
+    """Excel coerces a string assigned through its object model as if typed: '1/2' becomes a
+    date, '85%' a number, '=…' a formula. A leading apostrophe keeps text as text (Excel
+    stores the text without it), so output text always arrives as written."""
+    if isinstance(value, str) and _NEEDS_TEXT_PREFIX.search(value):
+        return "'" + value
+    return value
+
+
+# Reading -------------------------------------------------------------------------------
+def _wanted_sheet(name: str) -> bool:
+    folded = {schema.normalize_label(n) for n in GRID_SHEETS}
+    return name in GRID_SHEETS or schema.normalize_label(name) in folded
+
+
+def _trimmed_rows(sheet, top: int, left: int, nrows: int, ncols: int) -> int:
+    """A used range inflated by formatting far below the data: the last row that holds
+    anything, found with Ctrl+Up from the bottom of each column."""
+    bottom = top + nrows - 1
+    last = top
+    for col in range(left, left + ncols):
+        cell = sheet.range((bottom, col))
+        row = bottom if cell.value is not None else cell.end("up").row
+        last = max(last, row)
+    return last - top + 1
+
+
+def _merged_areas(sheet, cells: dict[tuple[int, int], RawCell], used) -> list[tuple[int, int, int, int]]:
+    """Merged ranges that hold a value (the reader needs those: a label merged across columns,
+    an 一级指标 merged down rows). Merged blank cells read as blank either way."""
+    try:
+        state = used.merge_cells
+    except Exception:  # noqa: BLE001 - an engine without the property: no merges known
+        return []
+    if state is False and TRUST_MERGE_FALSE:
+        return []
+    areas: list[tuple[int, int, int, int]] = []
+    for (row, col) in sorted(cells):
+        if any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in areas):
+            continue
+        rng = sheet.range((row, col))
+        if rng.merge_cells:
+            area = rng.merge_area
+            last = area.last_cell
+            areas.append((area.row, area.column, last.row, last.column))
+    return areas
+
+
+def read_sheet(sheet, merges: bool = True) -> SheetGrid:
+    """One worksheet as a :class:`SheetGrid`: cached values, number formats of numeric cells,
+    formula text of formula cells, merged ranges."""
+    grid = SheetGrid(name=sheet.name, hidden=not sheet.visible)
+    used = sheet.used_range
+    top, left = used.row, used.column
+    nrows, ncols = used.shape
+    if nrows * ncols > MAX_READ_CELLS:
+        nrows = _trimmed_rows(sheet, top, left, nrows, ncols)
+        used = sheet.range((top, left), (top + nrows - 1, left + ncols - 1))
+        if nrows * ncols > MAX_READ_CELLS:
+            raise FileRejected.make("file-too-large", path=sheet.name, reason=f"工作表“{sheet.name}”有{nrows}行")
+    values = _two_d(used.options(ndim=2, err_to_str=True).value, nrows, ncols)
+    formulas = _two_d(used.formula, nrows, ncols)
+    count = 0
+    for i in range(nrows):
+        for j in range(ncols):
+            value = _normalise_value(values[i][j])
+            formula = formulas[i][j]
+            formula = formula if isinstance(formula, str) and formula.startswith("=") and len(formula) > 1 else None
+            if value is None and formula is None:
+                continue
+            if value == "" and formula is None:
+                continue
+            count += 1
+            if count > MAX_GRID_CELLS:
+                raise FileRejected.make("file-too-large", path=sheet.name, reason=f"工作表“{sheet.name}”内容过多")
+            grid.cells[(top + i, left + j)] = RawCell(value, "General", formula)
+    _read_number_formats(sheet, grid, top, nrows)
+    if merges and grid.cells:
+        grid.merged = _merged_areas(sheet, grid.cells, used)
+    return grid
+
+
+def _read_number_formats(sheet, grid: SheetGrid, top: int, nrows: int) -> None:
+    """Number formats matter for numbers only (0.85 shown as 85% is 85%). One call per column
+    when the column is formatted uniformly, else one call per numeric cell."""
+    numeric: dict[int, list[int]] = {}
+    for (row, col), cell in grid.cells.items():
+        if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+            numeric.setdefault(col, []).append(row)
+    for col, rows in numeric.items():
+        fmt = sheet.range((min(rows), col), (max(rows), col)).number_format if len(rows) > 1 else None
+        for row in rows:
+            cell_fmt = fmt if isinstance(fmt, str) and fmt else sheet.range((row, col)).number_format
+            raw = grid.cells[(row, col)]
+            grid.cells[(row, col)] = RawCell(raw.value, cell_fmt or "General", raw.formula)
+
+
+def read_grid(book) -> BookGrid:
+    """The input sheets and ``_meta`` of a live workbook, as the core reads them."""
+    sheets: dict[str, SheetGrid] = {}
+    for sheet in book.sheets:
+        if _wanted_sheet(sheet.name):
+            sheets[sheet.name] = read_sheet(sheet, merges=sheet.name != schema.SHEET_META)
+    return BookGrid(sheets=sheets, path=book.name)
+
+
+# Styles ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StyleSpec:
+    """What xlwings can draw of a plan style (borders would need ``.api``: not drawn)."""
+
+    fill: str | None = None
+    bold: bool | None = None
+    size: float | None = None
+    font: str | None = None
+    wrap: bool | None = None
+    horizontal: str | None = None
+
+
+@lru_cache(maxsize=None)
+def style_spec(style: str | None) -> StyleSpec:
+    """Derive the look from the openpyxl style table, so both adapters draw the same fills
+    and fonts without a second copy of the colours."""
+    if style is None:
+        return StyleSpec()
+    from openpyxl import Workbook
+
+    from .template import apply_style
+
+    cell = Workbook().active["A1"]
+    apply_style(cell, style)
+    fill = None
+    if cell.fill is not None and cell.fill.fill_type == "solid" and isinstance(cell.fill.fgColor.rgb, str):
+        fill = cell.fill.fgColor.rgb[-6:].upper()
+    font = cell.font
+    align = cell.alignment
+    return StyleSpec(fill=fill, bold=bool(font.b) if font is not None else None,
+                     size=float(font.sz) if font is not None and font.sz else None,
+                     font=font.name if font is not None else None,
+                     wrap=bool(align.wrap_text) if align is not None and align.wrap_text is not None else None,
+                     horizontal=align.horizontal if align is not None else None)
+
+
+def _draw(rng, style: str | None) -> None:
+    spec = style_spec(style)
+    if spec == StyleSpec():
+        return
+    if spec.fill is not None:
+        rng.color = "#" + spec.fill
+    font = rng.font
+    if spec.bold is not None:
+        font.bold = spec.bold
+    if spec.size is not None:
+        font.size = spec.size
+    if spec.font is not None:
+        font.name = spec.font
+    if spec.wrap is not None:
+        rng.wrap_text = spec.wrap
+    if spec.horizontal in ("left", "center", "right"):
+        try:
+            rng.horizontal_alignment = spec.horizontal
+        except Exception:  # noqa: BLE001 - older engines: alignment is cosmetic
+            pass
+
+
+# Applying a plan ---------------------------------------------------------------------------
+def _sheet_of(book, name: str):
+    names = [s.name for s in book.sheets]
+    if name in names:
+        return book.sheets[name]
+    folded = schema.normalize_label(name)
+    for title in names:
+        if schema.normalize_label(title) == folded:
+            return book.sheets[title]
+    return None
+
+
+def _is_ours(note) -> bool:
+    """A note we wrote: through xlwings (text starts 'xlreport:') or through openpyxl by the
+    command line (author 'xlreport'; Excel keeps the author of a file's notes)."""
+    try:
+        text = note.text or ""
+    except Exception:  # noqa: BLE001
+        text = ""
+    if text.startswith(NOTE_PREFIX.rstrip("\n")):
+        return True
+    try:
+        return note.author == COMMENT_AUTHOR
+    except Exception:  # noqa: BLE001 - xlwings < 0.37.5 or an engine without authors
+        return False
+
+
+def note_text(text: str | None) -> str | None:
+    """The message of one of our notes without its 'xlreport:' line."""
+    if text is not None and text.startswith(NOTE_PREFIX):
+        return text[len(NOTE_PREFIX):]
+    return text
+
+
+def _hyperlink_formula(sheet_name: str, cell: str, text: Any) -> str:
+    target = "#'" + sheet_name.replace("'", "''") + "'!" + cell
+    shown = "" if text is None else str(text)
+    return '=HYPERLINK("{}","{}")'.format(target.replace('"', '""'), shown.replace('"', '""'))
+
+
+def _write_output_sheet(book, sheet: OutputSheet) -> None:
+    """Clear and rewrite a tool-owned sheet (created after the last sheet when missing)."""
+    existing = _sheet_of(book, sheet.name)
+    if existing is not None and existing.name == sheet.name:
+        ws = existing
+        ws.clear()
+    else:
+        ws = book.sheets.add(sheet.name, after=book.sheets[len(book.sheets) - 1])
+    width = max((len(r) for r in sheet.rows), default=0)
+    if sheet.rows and width:
+        block = [[_excel_text(v) for v in r] + [None] * (width - len(r)) for r in sheet.rows]
+        ws.range((1, 1), (len(block), width)).value = block
+    for r, style in sheet.styles.items():
+        if style is not None and width:
+            _draw(ws.range((r, 1), (r, width)), style)
+    for (r, c), fmt in sheet.formats.items():
+        ws.range((r, c)).number_format = fmt
+    for r, fill in sheet.row_fills.items():
+        ws.range((r, 1)).color = "#" + fill
+    for link in sheet.links:
+        cell = ws.range((link.row, link.col))
+        shown = sheet.rows[link.row - 1][link.col - 1] if link.col <= len(sheet.rows[link.row - 1]) else None
+        cell.formula = _hyperlink_formula(link.target_sheet, link.target_cell, shown)
+        cell.font.color = "#0563C1"  # Excel's Hyperlink style colour
+    for col, w in sheet.widths.items():
+        ws.range((1, col)).column_width = w
+    if sheet.freeze:
+        try:
+            ws.freeze_panes.freeze_at(sheet.freeze)
+        except Exception:  # noqa: BLE001 - classic xlwings has no freeze panes: optional
+            pass
+    ws.visible = not sheet.hidden
+
+
+def apply_plan_xlwings(book, plan: WritePlan) -> None:
+    """Apply a write plan to a live workbook: same semantics as ``xlsx_io.apply_plan``."""
+    for unmark in plan.unmarks:
+        ws = _sheet_of(book, unmark.sheet)
+        if ws is None:
+            continue
+        cell = ws.range((unmark.row, unmark.col))
+        if _rgb_hex(cell.color) in _MARK_FILL_SET:
+            cell.color = ("#" + unmark.fill) if unmark.fill else None
+        note = cell.note
+        if note is not None and _is_ours(note):
+            note.delete()
+    for write in plan.writes:
+        ws = _sheet_of(book, write.sheet)
+        if ws is None:
+            continue
+        cell = ws.range((write.row, write.col))
+        cell.value = _excel_text(write.value)
+        _draw(cell, write.style)
+        if write.number_format:
+            cell.number_format = write.number_format
+    for (sheet_name, col), width in plan.column_widths.items():
+        ws = _sheet_of(book, sheet_name)
+        if ws is not None:
+            ws.range((1, col)).column_width = width
+
+    mark_rows: list[list[Any]] = []
+    for mark in plan.marks:
+        ws = _sheet_of(book, mark.sheet)
+        if ws is None:
+            continue
+        cell = ws.range((mark.row, mark.col))
+        original = _rgb_hex(cell.color)
+        if original in _MARK_FILL_SET:
+            original = None
+        cell.color = "#" + mark.fill
+        note = cell.note
+        if note is None:
+            cell.add_note(NOTE_PREFIX + mark.comment)
+        elif _is_ours(note):
+            note.delete()
+            cell.add_note(NOTE_PREFIX + mark.comment)
+        mark_rows.append(["mark", ws.name, a1(mark.row, mark.col), original or ""])
+
+    for sheet in plan.sheets:
+        if sheet.name == schema.SHEET_META:
+            sheet = OutputSheet(sheet.name, sheet.rows + mark_rows, hidden=True)
+        _write_output_sheet(book, sheet)
+
+
+# One run on one book ---------------------------------------------------------------------
+@dataclass
+class ButtonResult:
+    """What a button press did; ``message`` is the text of the box the user sees."""
+
+    message: str
+    ok: bool
+    total: Any = None
+    grade: str | None = None
+    n_errors: int = 0
+    n_warnings: int = 0
+    report_path: Path | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def book_path(book) -> Path | None:
+    """The workbook's file, or None while it has never been saved (its fullname is then just
+    a name such as 'Book1' / '工作簿1') or when it lives at a URL xlwings could not map."""
+    fullname = book.fullname or ""
+    if "://" in fullname:
+        return None
+    if os.path.isabs(fullname) or re.match(r"^([A-Za-z]:[\\/]|\\\\)", fullname):
+        return Path(fullname)
+    return None
+
+
+def _is_addin(book) -> bool:
+    return (book.name or "").lower().endswith((".xlam", ".xla"))
+
+
+def _has_input_sheets(grid: BookGrid) -> bool:
+    return any(schema.normalize_label(n) in {schema.normalize_label(s) for s in schema.INPUT_SHEETS}
+               for n in grid.sheets)
+
+
+def run_on_book(book, *, now: datetime | None = None, report: bool = True,
+                templates_dir: str | os.PathLike[str] | None = None) -> ButtonResult:
+    """Score ``book`` in place and write its report beside it. Raises only for bugs: every
+    user-caused stop comes back as a result with a message."""
+    from .pipeline import BuildOutcome, default_report_path, score_grid
+
+    path = book_path(book)
+    if path is None:
+        if "://" in (book.fullname or ""):
+            return ButtonResult(
+                "这个工作簿保存在 OneDrive/SharePoint 的网络位置，无法确定报告的保存文件夹。"
+                "请先“另存为”到本机文件夹（或 OneDrive 的本地同步文件夹）后再点“评分并生成报告”。", False)
+        return ButtonResult("这个工作簿还没有保存过。请先按 Ctrl+S 保存到一个文件夹，"
+                            "再点“评分并生成报告”：自评报告会生成在工作簿所在的文件夹。", False)
+    try:
+        grid = read_grid(book)
+        if not _has_input_sheets(grid):
+            raise FileRejected.make("file-not-template", path=book.name)
+        evaluation, plan = score_grid(grid, now)
+    except XlreportError as exc:
+        return ButtonResult(exc.message, False)
+
+    apply_plan_xlwings(book, plan)
+    outcome = BuildOutcome(path, 0 if evaluation.complete else 1, evaluation)
+    result = ButtonResult("", True, outcome.total, outcome.grade, outcome.n_errors, outcome.n_warnings)
+    lines = [outcome.summary]
+    if report and evaluation.complete:
+        destination = default_report_path(path)
+        try:
+            from .report import write_report
+
+            result.report_path = write_report(evaluation, destination, templates_dir=templates_dir)
+            lines.append(f"自评报告已生成：{result.report_path}")
+        except ImportError:
+            lines.append("本版本尚未包含报告生成功能，未生成自评报告。")
+        except PermissionError:
+            lines.append(f"无法写入自评报告“{destination.name}”：文件可能正在 Word 中打开。请关闭后重新评分。")
+        except XlreportError as exc:
+            lines.append(exc.message)
+        except OSError as exc:
+            lines.append(f"无法写入自评报告“{destination}”：{exc.strerror or exc}。请检查文件夹写入权限。")
+    elif report:
+        lines.append("存在错误，本次未生成自评报告；请按“校验结果”工作表修改后重新评分。")
+    lines.append("评分结果已写入工作簿（只改动了输出单元格和“评分结果”“校验结果”工作表），"
+                 "工作簿尚未保存，请确认后按 Ctrl+S 保存。")
+    result.message = "\n".join(lines)
+    return result
+
+
+# The entry point the button calls ------------------------------------------------------------
+def calling_book():
+    """The user's workbook. The custom add-in passes the *active* workbook to Python, so
+    ``Book.caller()`` is the user's book; when the plain xlwings module sits inside an add-in,
+    the caller is the add-in itself – then the active workbook is the one meant."""
+    import xlwings as xw
+
+    try:
+        book = xw.Book.caller()
+    except Exception:  # noqa: BLE001 - not started from Excel (e.g. from a terminal)
+        return xw.books.active
+    if _is_addin(book):
+        return book.app.books.active
+    return book
+
+
+def main() -> None:
+    """``import xlreport; xlreport.main()`` – what the Excel button runs."""
+    book = calling_book()
+    app = book.app
+    active_sheet = None
+    try:
+        active_sheet = book.sheets.active
+    except Exception:  # noqa: BLE001
+        pass
+    screen = None
+    try:
+        try:
+            screen = app.screen_updating
+            app.screen_updating = False
+        except Exception:  # noqa: BLE001
+            screen = None
+        result = run_on_book(book)
+    except Exception as exc:  # a bug: say so plainly, then let xlwings log the traceback
+        if os.environ.get("XLREPORT_DEBUG"):
+            raise
+        _restore(app, screen, active_sheet)
+        app.alert(f"程序内部错误（{type(exc).__name__}: {exc}）。"
+                  "你填写的内容不会被改动；请把这条信息和工作簿发给技术支持。", title=MESSAGE_TITLE, mode="critical")
+        return
+    _restore(app, screen, active_sheet)
+    app.alert(result.message, title=MESSAGE_TITLE, mode="info" if result.ok and not result.n_errors else "critical")
+
+
+def _restore(app, screen, active_sheet) -> None:
+    if screen is not None:
+        try:
+            app.screen_updating = screen
+        except Exception:  # noqa: BLE001
+            pass
+    if active_sheet is not None:
+        try:
+            active_sheet.activate()  # adding a sheet activates it; give the user their view back
+        except Exception:  # noqa: BLE001
+            pass
+
+
+__all__ = ["read_grid", "read_sheet", "apply_plan_xlwings", "run_on_book", "main", "calling_book",
+           "ButtonResult", "style_spec", "note_text"]
