@@ -147,6 +147,7 @@ class WorkbookInput:
     snippets: dict[str, SnippetInput]
     template_version: int | None = None
     previous_marks: list[tuple[str, str, str | None]] = field(default_factory=list)  # sheet, cell, fill
+    weight_header: Ref | None = None  # the 分值 header cell, where weight-total is shown
 
 
 # Result --------------------------------------------------------------------------------

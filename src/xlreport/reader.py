@@ -407,6 +407,8 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
     }
     wb = WorkbookInput(info=info, budget=budget, indicators=indicators, snippets=snippets,
                        template_version=version, previous_marks=marks)
+    if indicator_sheet is not None and "weight" in cols:
+        wb.weight_header = Ref(indicator_sheet.name, header_row, cols["weight"])
     return wb, problems, layout
 
 

@@ -643,7 +643,9 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evalua
     weight_total = indicator_weights + wb.budget.weight
     weights_known = all(r.weight is not None for r in results)
     if weights_known and weight_total != HUNDRED:
-        problems.append(problem("weight-total", schema.SHEET_INDICATORS, None, indicators=fmt(indicator_weights),
+        header = wb.weight_header
+        problems.append(problem("weight-total", header.sheet if header else schema.SHEET_INDICATORS,
+                                header.a1 if header else None, indicators=fmt(indicator_weights),
                                 budget=fmt(wb.budget.weight), total=fmt(weight_total)))
     _check_snippets(wb, problems)
     _check_stated_rates(wb, budget, problems)
