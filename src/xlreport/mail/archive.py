@@ -1,0 +1,45 @@
+"""Content-addressed storage of raw messages: ``<archive_dir>/ab/cd/<sha256>.eml``.
+
+Writing is atomic (temporary file, fsync, rename) and idempotent: the same bytes always land in
+the same file, so archiving a message twice (a restart, a second processor) changes nothing.
+Built workbooks never go here; they live in the per-message work folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def archive_path(archive_dir: Path, digest: str, suffix: str = ".eml", sub: str = "") -> Path:
+    base = archive_dir / sub if sub else archive_dir
+    return base / digest[:2] / digest[2:4] / f"{digest}{suffix}"
+
+
+def store(archive_dir: Path, data: bytes, *, sub: str = "", suffix: str = ".eml") -> tuple[Path, str]:
+    """Store ``data`` once; returns (path, sha256)."""
+    digest = sha256(data)
+    target = archive_path(archive_dir, digest, suffix, sub)
+    if target.exists() and target.stat().st_size == len(data):
+        return target, digest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target, digest

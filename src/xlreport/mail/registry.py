@@ -1,0 +1,337 @@
+"""The registry: which messages arrived, who is working on them, what was replied, what was submitted.
+
+SQLAlchemy Core, SQLite by default, PostgreSQL (psycopg) for several processors sharing one
+mailbox. A message is *claimed* with a lease (owner + expiry): on PostgreSQL the row is read with
+``SELECT … FOR UPDATE SKIP LOCKED``; on both, the claim itself is a compare-and-swap UPDATE (it only
+succeeds if status and attempts are still what was read), so two processors never both win.
+
+The reply goes through ``outbox`` in two phases: ``prepared`` (the exact bytes are archived and the
+row committed before any SMTP traffic) → ``sending`` (committed immediately before the final
+``.`` of SMTP DATA) → ``sent``. See :mod:`xlreport.mail.processor` for what a restart does in
+each state.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Iterable
+
+from sqlalchemy import (Column, DateTime, Integer, MetaData, Numeric, String, Table, Text, UniqueConstraint,
+                        create_engine, func, insert, select, update)
+from sqlalchemy.engine import Engine, RowMapping
+
+metadata = MetaData()
+
+# Message status
+RECEIVED, PROCESSING, REPLIED, FAILED, QUARANTINED = "received", "processing", "replied", "failed", "quarantined"
+DONE_STATUSES = (REPLIED, FAILED, QUARANTINED)
+STATUS_TEXT = {RECEIVED: "已接收", PROCESSING: "处理中", REPLIED: "已回复", FAILED: "处理失败", QUARANTINED: "已隔离"}
+
+# Outbox state
+PREPARED, SENDING, SENT, ABANDONED = "prepared", "sending", "sent", "abandoned"
+
+messages = Table(
+    "messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_key", String(255), nullable=False, unique=True),
+    Column("message_id", Text),
+    Column("sender", String(320)),
+    Column("unit", Text),
+    Column("subject", Text),
+    Column("raw_sha256", String(64)),
+    Column("archive_path", Text),
+    Column("raw_size", Integer),
+    Column("status", String(20), nullable=False, default=RECEIVED),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(200)),
+    Column("lease_expires", DateTime),
+    Column("reason", Text),
+    Column("received_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("done_at", DateTime),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_key", String(255), nullable=False, unique=True),
+    Column("reply_message_id", Text, nullable=False),
+    Column("sender", String(320), nullable=False),
+    Column("recipients", Text, nullable=False),  # comma separated
+    Column("reply_path", Text, nullable=False),  # archived .eml of the exact bytes sent
+    Column("final_status", String(20), nullable=False),  # message status once sent
+    Column("final_reason", Text),
+    Column("state", String(20), nullable=False),
+    Column("send_attempts", Integer, nullable=False, default=0),
+    Column("uncertain_resends", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sending_at", DateTime),
+    Column("sent_at", DateTime),
+)
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_key", String(255), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("unit", Text),  # the roster's name for the sender
+    Column("workbook_unit", Text),  # 实施单位 as written in the workbook
+    Column("project", Text),
+    Column("year", String(20)),
+    Column("report_type", String(20)),
+    Column("annual", Numeric(20, 4)),
+    Column("executed", Numeric(20, 4)),
+    Column("rate", Numeric(12, 4)),  # percent
+    Column("total", Numeric(12, 2)),
+    Column("grade", String(20)),
+    Column("n_errors", Integer),
+    Column("n_warnings", Integer),
+    Column("status", String(20), nullable=False),  # 已通过 / 有错误 / 无法使用 / 处理失败
+    Column("reason", Text),
+    Column("sender", String(320)),
+    Column("submitted_at", DateTime, nullable=False),
+    Column("workbook_path", Text),
+    Column("report_path", Text),
+    UniqueConstraint("message_key", "seq", name="uq_submission_file"),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def make_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+def _owner_is_dead(owner: str | None) -> bool:
+    """A lease held by a process on this host that no longer exists (kill -9) is free at once."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass
+class Claim:
+    outcome: str  # claimed / done / busy
+    row: RowMapping | None = None
+
+    @property
+    def claimed(self) -> bool:
+        return self.outcome == "claimed"
+
+
+class LeaseLost(RuntimeError):
+    """Our lease expired and another processor took the message over."""
+
+
+class Registry:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 60}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.url = url
+        self.engine: Engine = create_engine(url, **kwargs)
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        if self.engine.dialect.name == "sqlite":
+            from sqlalchemy import event
+
+            @event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=FULL")
+                cur.close()
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # Messages ----------------------------------------------------------------------------
+    def _insert_ignore(self, table: Table, values: dict[str, Any], key: str = "message_key"):
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
+
+    def lookup(self, key: str) -> RowMapping | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(messages).where(messages.c.message_key == key)).mappings().first()
+
+    def register(self, key: str, *, message_id: str | None, sender: str, subject: str, unit: str | None,
+                 raw_sha256: str, archive_path: str, raw_size: int) -> None:
+        """Record an arrived, archived message (no-op when it is already known)."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(self._insert_ignore(messages, dict(
+                message_key=key, message_id=message_id, sender=sender, subject=subject, unit=unit,
+                raw_sha256=raw_sha256, archive_path=archive_path, raw_size=raw_size, status=RECEIVED,
+                attempts=0, received_at=now, updated_at=now)))
+            conn.execute(update(messages).where(messages.c.message_key == key,
+                                                messages.c.archive_path.is_(None))
+                         .values(archive_path=archive_path, raw_sha256=raw_sha256, raw_size=raw_size))
+
+    def claim(self, key: str, owner: str, lease_seconds: float) -> Claim:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            query = select(messages).where(messages.c.message_key == key)
+            if self.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            row = conn.execute(query).mappings().first()
+            if row is None:
+                return Claim("busy")  # locked by another processor right now (or unknown)
+            if row["status"] in DONE_STATUSES:
+                return Claim("done", row)
+            holder = row["lease_owner"]
+            if (holder and holder != owner and row["lease_expires"] and row["lease_expires"] > now
+                    and not _owner_is_dead(holder)):
+                return Claim("busy", row)
+            result = conn.execute(
+                update(messages)
+                .where(messages.c.message_key == key, messages.c.status == row["status"],
+                       messages.c.attempts == row["attempts"])
+                .values(status=PROCESSING, lease_owner=owner, attempts=row["attempts"] + 1,
+                        lease_expires=now + timedelta(seconds=lease_seconds), updated_at=now))
+            if result.rowcount != 1:
+                return Claim("busy", row)
+            fresh = conn.execute(select(messages).where(messages.c.message_key == key)).mappings().first()
+        return Claim("claimed", fresh)
+
+    def _owned(self, key: str, owner: str):
+        return (messages.c.message_key == key) & (messages.c.lease_owner == owner)
+
+    def release(self, key: str, owner: str, reason: str | None = None) -> None:
+        """Give the message back (to be retried later), keeping the attempt count."""
+        with self.engine.begin() as conn:
+            conn.execute(update(messages).where(self._owned(key, owner))
+                         .values(status=RECEIVED, lease_owner=None, lease_expires=None, reason=reason,
+                                 updated_at=utcnow()))
+
+    def finish(self, key: str, owner: str | None, status: str, reason: str | None = None,
+               unit: str | None = None) -> None:
+        cond = self._owned(key, owner) if owner else (messages.c.message_key == key)
+        values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires=None, reason=reason,
+                                      updated_at=utcnow(), done_at=utcnow())
+        if unit is not None:
+            values["unit"] = unit
+        with self.engine.begin() as conn:
+            result = conn.execute(update(messages).where(cond).values(**values))
+            if result.rowcount != 1:
+                raise LeaseLost(key)
+
+    def set_reason(self, key: str, reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(messages).where(messages.c.message_key == key).values(reason=reason))
+
+    # Outbox ------------------------------------------------------------------------------
+    def outbox_row(self, key: str) -> RowMapping | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(outbox).where(outbox.c.message_key == key)).mappings().first()
+
+    def prepare_reply(self, key: str, owner: str, *, reply_message_id: str, sender: str,
+                      recipients: Iterable[str], reply_path: str, final_status: str,
+                      final_reason: str | None, unit: str | None, rows: list[dict[str, Any]]) -> None:
+        """One transaction: the reply to send, the submissions it reports, still holding the lease."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            held = conn.execute(update(messages).where(self._owned(key, owner))
+                                .values(updated_at=now, unit=unit))
+            if held.rowcount != 1:
+                raise LeaseLost(key)
+            conn.execute(insert(outbox).values(
+                message_key=key, reply_message_id=reply_message_id, sender=sender,
+                recipients=",".join(recipients), reply_path=reply_path, final_status=final_status,
+                final_reason=final_reason, state=PREPARED, send_attempts=0, uncertain_resends=0,
+                created_at=now))
+            for seq, row in enumerate(rows, 1):
+                conn.execute(insert(submissions).values(message_key=key, seq=seq, submitted_at=row.pop(
+                    "submitted_at", now), **row))
+
+    def mark_sending(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.message_key == key)
+                         .values(state=SENDING, sending_at=utcnow(),
+                                 send_attempts=outbox.c.send_attempts + 1))
+
+    def mark_not_sent(self, key: str, error: str) -> None:
+        """The server definitely refused or never got the final dot: back to 'prepared'."""
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.message_key == key)
+                         .values(state=PREPARED, last_error=error[:2000]))
+
+    def note_uncertain(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.message_key == key)
+                         .values(uncertain_resends=outbox.c.uncertain_resends + 1, state=PREPARED))
+
+    def mark_sent(self, key: str, *, abandoned_reason: str | None = None, permanent: bool = False) -> None:
+        """Outbox row and message status in one transaction.
+
+        ``abandoned_reason``: the reply will not be (re)sent — refused by the server (``permanent``:
+        the message is then failed) or possibly sent before a crash under ``on_uncertain = "skip"``.
+        """
+        now = utcnow()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(outbox).where(outbox.c.message_key == key)).mappings().one()
+            state = ABANDONED if abandoned_reason else SENT
+            conn.execute(update(outbox).where(outbox.c.message_key == key)
+                         .values(state=state, sent_at=now, last_error=abandoned_reason))
+            reason, status = row["final_reason"], row["final_status"]
+            if abandoned_reason:
+                reason = f"{reason}；{abandoned_reason}" if reason else abandoned_reason
+                if permanent:
+                    status = FAILED
+            conn.execute(update(messages).where(messages.c.message_key == key)
+                         .values(status=status, reason=reason, lease_owner=None,
+                                 lease_expires=None, updated_at=now, done_at=now))
+
+    # Reading -----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(messages.c.status, func.count()).group_by(messages.c.status)).all()
+        return {status: n for status, n in rows}
+
+    def messages_with_status(self, *statuses: str) -> list[RowMapping]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(messages).where(messages.c.status.in_(statuses))
+                                     .order_by(messages.c.id)).mappings())
+
+    def submissions_for(self, key: str) -> list[RowMapping]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(submissions).where(submissions.c.message_key == key)
+                                     .order_by(submissions.c.seq)).mappings())
+
+    def all_submissions(self) -> list[RowMapping]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(submissions).order_by(submissions.c.submitted_at,
+                                                                  submissions.c.id)).mappings())
+
+
+def decimal_or_none(value) -> Decimal | None:
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
