@@ -16,6 +16,7 @@ from .plan import (
     FORMAT_PERCENT,
     FORMAT_SCORE,
     STYLE_HEADER,
+    STYLE_OUTPUT,
     STYLE_OUTPUT_HEADER,
     STYLE_TITLE,
     STYLE_TOTAL,
@@ -162,6 +163,7 @@ def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
     rows.append(["提示数", "", None, len(ev.infos)])
     rows.append(["评分时间", "", None, now.strftime("%Y-%m-%d %H:%M:%S")])
     rows.append(["工具版本", "", None, f"xlreport {__version__}"])
+    styles = {r: STYLE_OUTPUT for r in range(3, total_row)}
     formats = {}
     for r in range(3, total_row + 1):
         formats[(r, 3)] = FORMAT_SCORE
@@ -169,7 +171,7 @@ def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
         formats[(r, 5)] = FORMAT_PERCENT
     return OutputSheet(
         name=schema.SHEET_SCORES, rows=rows, widths={1: 40, 2: 12, 3: 10, 4: 10, 5: 10, 6: 40},
-        formats=formats, styles={1: STYLE_TITLE, 2: STYLE_HEADER, total_row: STYLE_TOTAL,
+        formats=formats, styles={**styles, 1: STYLE_TITLE, 2: STYLE_HEADER, total_row: STYLE_TOTAL,
                                  total_row + 1: STYLE_TOTAL},
         freeze="A3")
 

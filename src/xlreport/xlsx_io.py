@@ -177,6 +177,11 @@ def _write_output_sheet(wb, sheet: OutputSheet, index: int | None) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     if sheet.hidden:
         ws.sheet_state = "hidden"
     return ws
