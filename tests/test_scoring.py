@@ -325,3 +325,14 @@ def test_rate_typed_into_output_cell_is_checked_once(tmp_path):
     assert any(p.code == "rate-mismatch" for p in first.problems)
     second = build_file(path, report=False)  # now the cell holds our own value
     assert not any(p.code == "rate-mismatch" for p in second.problems)
+
+
+def test_nature_column(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(nature="≤", target="10", unit="天", actual="8"))
+    assert ev.indicators[0].final == Decimal(90)
+    ev = evaluate(tmp_path, indicators=one(nature="≤", target="≥10", unit="天", actual="8"))
+    assert "nature-conflict" in codes(ev)
+    ev = evaluate(tmp_path, indicators=one(nature="大概", target="10", actual="8"))
+    assert "nature-invalid" in codes(ev)
+    ev = evaluate(tmp_path, indicators=one(nature="区间", target="10", actual="8"))
+    assert "target-unreadable" in codes(ev)

@@ -26,7 +26,7 @@ from .model import (
 )
 from .problems import Level, Problem, problem
 from .reader import unusable
-from .values import Actual, Op, Target, change_direction, convert, format_decimal, parse_actual, parse_number, parse_target
+from .values import Actual, Op, Target, change_direction, convert, is_qualitative_nature, nature_op, written_op, format_decimal, parse_actual, parse_number, parse_target
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -41,7 +41,6 @@ POSITIVE_WORDS = ("符合", "达成", "完成", "是", "合规", "规范", "有�
                   "完整", "提升", "提高", "显著", "满意", "正常", "按时", "齐全", "实现", "达到")
 PARTIAL_WORDS = ("基本", "部分", "较好", "一般")
 NEGATIVE_START = ("未", "不", "否", "没有", "无法", "尚未")
-NATURE_ALIASES = {">=": "≥", "≧": "≥", "<=": "≤", "≦": "≤", "＝": "=", "==": "="}
 
 
 def round2(value: Decimal) -> Decimal:
@@ -289,11 +288,8 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
     # Nature and method
     nature: str | None = None
     if not f_nature.is_blank and not unusable(f_nature):
-        folded = unicodedata.normalize("NFKC", f_nature.text).strip()
-        folded = NATURE_ALIASES.get(folded, folded)
-        folded = {">=": "≥", "<=": "≤"}.get(folded, folded)
-        if folded in schema.NATURES:
-            nature = folded
+        if nature_op(f_nature.text) is not None or is_qualitative_nature(f_nature.text):
+            nature = f_nature.text
         else:
             _p(ctx, "nature-invalid", f_nature, name=name, value=f_nature.text)
     method: str | None = None
@@ -312,7 +308,11 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
         _p(ctx, "target-missing", f_target, name=name)
         return _error_result(row, weight, method or "比例", "未填写指标值")
     target = parse_target(f_target.value, f_target.raw.number_format, nature, unit_col or None)
-    if nature == "区间" and target.kind != "range":
+    declared_op = nature_op(nature) if nature else None
+    typed_op = written_op(f_target.value, f_target.raw.number_format)
+    if declared_op is not None and typed_op is not None and declared_op is not typed_op:
+        _p(ctx, "nature-conflict", f_nature, name=name, nature=nature, value=f_target.text, op=typed_op.value)
+    if declared_op is Op.RANGE and target.kind != "range":
         _p(ctx, "target-unreadable", f_target, name=name, value=f_target.text,
            reason="指标性质为“区间”，但指标值不是“6-9”这样的区间")
         return _error_result(row, weight, method or "比例", "指标值无法识别")
