@@ -1,0 +1,152 @@
+"""Evaluations for the report tests, built without reading a workbook.
+
+A :class:`WorkbookInput` is assembled by hand (as the reader would produce it) and scored with
+the pure :func:`xlreport.scoring.evaluate`, so the sentences and numbers are the scorer's own.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from xlreport import schema
+from xlreport.grid import RawCell
+from xlreport.model import (
+    BasicInfo,
+    BudgetInput,
+    BudgetLine,
+    Evaluation,
+    Field,
+    IndicatorRow,
+    Ref,
+    SnippetInput,
+    WorkbookInput,
+)
+from xlreport.scoring import evaluate
+
+GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
+COLUMNS = ("level1", "level2", "name", "nature", "target", "unit", "actual", "weight", "method", "degree",
+           "last_year", "deviation", "explanation", "manual_score", "manual_reason")
+
+
+def D(x: Any) -> Decimal | None:
+    return None if x is None else Decimal(str(x))
+
+
+def field(value: Any, sheet: str, row: int, col: int, number_format: str = "General") -> Field:
+    return Field(RawCell(value, number_format), Ref(sheet, row, col))
+
+
+def indicator(row: int, level1: str, level2: str, name: str, target: Any, actual: Any, weight: Any,
+              formats: dict[str, str] | None = None, **extra: Any) -> IndicatorRow:
+    values = {"level1": level1, "level2": level2, "name": name, "target": target, "actual": actual,
+              "weight": weight, **extra}
+    formats = formats or {}
+    cells = {key: field(values.get(key), schema.SHEET_INDICATORS, row, i + 1, formats.get(key, "General"))
+             for i, key in enumerate(COLUMNS)}
+    l1_declared = l2_declared = None
+    return IndicatorRow(row, level1, level2, l1_declared, l2_declared, cells)
+
+
+def budget(annual: Any, executed: Any, initial: Any = None, *, weight: Any = 10, method: str = "比例",
+           threshold: Any = None, parts: dict[str, tuple] | None = None) -> BudgetInput:
+    lines = {"total": BudgetLine("total", "年度资金总额", D(initial), D(annual), D(executed))}
+    labels = {"appropriation": "其中：当年财政拨款", "carryover": "上年结转资金", "other": "其他资金"}
+    for key, (i, a, e) in (parts or {}).items():
+        lines[key] = BudgetLine(key, labels[key], D(i), D(a), D(e))
+    return BudgetInput(lines=lines, weight=D(weight), method=method, threshold=D(threshold))
+
+
+def snippets(texts: dict[str, str]) -> dict[str, SnippetInput]:
+    return {key: SnippetInput(key, schema.ALL_SNIPPETS[key].title, text, Ref(schema.SHEET_TEXTS, i + 2, 3))
+            for i, (key, text) in enumerate(texts.items())}
+
+
+def make_evaluation(report_type: str, rows: list[IndicatorRow], budget_input: BudgetInput,
+                    texts: dict[str, str] | None = None, **info: Any) -> Evaluation:
+    basic = BasicInfo(report_type=report_type, year=info.get("year", "2022"),
+                      project=info.get("project", "城乡居民医保补助资金"),
+                      department=info.get("department", "吴忠市医疗保障局"),
+                      unit=info.get("unit", "吴忠市红寺堡区医疗保障局"),
+                      goal=info.get("goal", "逐步巩固参保率，稳步提高保障水平，实现基金收支平衡。"),
+                      goal_done=info.get("goal_done", "参保率稳定在95%以上，基金运行平稳。"),
+                      default_handling=info.get("default_handling", "满分"), grades=GRADES,
+                      contact=info.get("contact", "张三"), phone=info.get("phone", "0953-1234567"))
+    wb = WorkbookInput(basic, budget_input, rows, snippets(texts or {}), template_version=1)
+    return evaluate(wb)
+
+
+# Scenarios -------------------------------------------------------------------------------
+def project_evaluation(texts: dict[str, str] | None = None) -> Evaluation:
+    """项目支出: budget scored on the budget sheet (10 points, 比例), one missed indicator."""
+    rows = [
+        indicator(5, "产出指标", "数量指标", "参保人数", "≥173218", 176268, 20, unit="人",
+                  explanation="2022年参保缴费176268人，完成年度任务。"),
+        indicator(6, "产出指标", "数量指标", "综合参保率", "≥95%", 0.975, 20, formats={"actual": "0.00%"},
+                  explanation="综合参保率97.50%。"),
+        indicator(7, "产出指标", "质量指标", "基金使用合规性", "专账核算专款专用", "合规", 10),
+        indicator(8, "产出指标", "时效指标", "资金拨付及时率", "100%", "92%", 10,
+                  explanation="部分资金拨付延迟。", deviation="第四季度资金到位较晚，下一步提前谋划。"),
+        indicator(9, "效益指标", "社会效益指标", "基金累计结余可支配月数", "6-9个月", "缺省", 10,
+                  explanation="本级不涉及基金结余考核。"),
+        indicator(10, "效益指标", "可持续影响指标", "医保制度运行", "平稳可持续", "基本平稳", 10,
+                  deviation="个别月份支出波动。"),
+        indicator(11, "满意度指标", "服务对象满意度指标", "参保对象满意度", "≥90%", "92.8%", 10,
+                  explanation="委托第三方开展满意度调查。"),
+    ]
+    b = budget(391, 366.656, 391, parts={"appropriation": (391, 391, 366.656)})
+    return make_evaluation(schema.TYPE_PROJECT, rows, b, texts)
+
+
+def transfer_threshold_evaluation(texts: dict[str, str] | None = None) -> Evaluation:
+    """转移支付 4-level table (seeds/hongsibu): 预算执行率 as a 达标 indicator that fails
+    (315.22 / 391 = 80.62% < 90%), budget sheet weight 0."""
+    rows = [
+        indicator(5, "项目决策", "决策依据", "贯彻中央和自治区医疗保障制度改革决策部署", "依据中央和自治区意见进行决策",
+                  "符合", 5, explanation="资金使用及决策符合中央和自治区医疗保障制度改革要求。"),
+        indicator(6, "项目决策", "决策过程", "决策程序规范", "使用资金决策程序规范", "符合", 5),
+        indicator(7, "项目决策", "绩效目标", "绩效目标设置科学", "遵照下达的年度总体目标", "科学", 5),
+        indicator(8, "项目决策", "资金分配", "资金分配规范性", "按规定时限分配下达资金", "缺省", 5,
+                  explanation="市县（区）级不涉及资金分配考核内容。"),
+        indicator(9, "过程管理", "资金管理", "当年各级财政补助资金到位率", "100%", "100%", 10),
+        indicator(10, "过程管理", "资金管理", "预算执行率", "90%", None, 4, method="达标",
+                  explanation="全年预算数391万元，全年执行数315.22万元。",
+                  deviation="部分项目年底才完成验收，资金未能及时支付。"),
+        indicator(11, "过程管理", "组织管理", "管理制度健全有效性", "全面建立统一的城乡居民医保制度", "有效", 21),
+        indicator(12, "项目产出", "数量指标", "参保人数", "≥173218", 176268, 10, unit="人",
+                  explanation="参保缴费176268人。"),
+        indicator(13, "项目产出", "数量指标", "综合参保率", "≥95%", "97.50%", 10),
+        indicator(14, "项目产出", "数量指标", "参保人政策范围内住院费用报销比", "不低于上年度", "提高13.62%", 5,
+                  unit="%"),
+        indicator(15, "项目产出", "质量指标", "重复参保人数", 0, 0, 10, unit="人"),
+        indicator(16, "项目效益", "满意度指标", "参保对象满意度", "≥90%", "92.8%", 10,
+                  explanation="满意度调查显示参保对象满意度为92.8%。"),
+    ]
+    b = budget(391, 315.22, 391, weight=0)
+    return make_evaluation(schema.TYPE_TRANSFER, rows, b, texts)
+
+
+def department_evaluation(texts: dict[str, str] | None = None) -> Evaluation:
+    """部门整体支出 (seeds/linze): 10-point 达标 budget rate met, all indicators met."""
+    rows = [
+        indicator(5, "产出指标", "数量指标", "城乡居民参保人数", "≥115000", 116201, 30, unit="人",
+                  explanation="2023年城乡居民参保缴费116201人。"),
+        indicator(6, "产出指标", "质量指标", "住院政策范围内报销比例", "≥70%", "72.78%", 20),
+        indicator(7, "效益指标", "社会效益指标", "低保对象、已脱贫人口参保率", "100%", "100%", 20),
+        indicator(8, "效益指标", "可持续影响指标", "医保基金运行", "平稳有序", "平稳有序", 10),
+        indicator(9, "满意度指标", "服务对象满意度指标", "参保群众满意度", "≥90%", "95%", 10),
+    ]
+    b = budget(490.06, 488.18, 490.06, method="达标", threshold=90,
+               parts={"appropriation": (490.06, 490.06, 488.18)})
+    info = {"project": "临泽县医疗保障局", "year": "2023", "unit": "临泽县医疗保障局", "department": "临泽县人民政府"}
+    return make_evaluation(schema.TYPE_DEPARTMENT, rows, b, texts, **info)
+
+
+FULL_TEXTS = {
+    "单位概况": "吴忠市红寺堡区医疗保障局于2019年1月底正式挂牌成立，为一级预算单位。",
+    "项目概况": "宁夏回族自治区财政厅下达了2022年城乡居民基本医疗保险补助资金。",
+    "资金管理情况": "资金实行专户管理、专账核算。",
+    "改进措施": "进一步加强预算管理，提升预算编制的科学合理性。",
+    "结果应用": "绩效自评结果已上报自治区医保局。",
+    "其他说明": "无",
+}
