@@ -336,3 +336,25 @@ def test_nature_column(tmp_path):
     assert "nature-invalid" in codes(ev)
     ev = evaluate(tmp_path, indicators=one(nature="区间", target="10", actual="8"))
     assert "target-unreadable" in codes(ev)
+
+
+def test_allocation_subtotal_checked(tmp_path):
+    import openpyxl
+
+    from factory import find_label
+
+    path = make_workbook(tmp_path / "wb.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["预算执行"]
+    r, c = find_label(ws, "预算指标文件")
+    header = {ws.cell(r, col).value: col for col in range(1, 10) if ws.cell(r, col).value}
+    ws.cell(r + 1, header["序号"]).value = 1
+    ws.cell(r + 1, header["预算指标文件"]).value = "宁财（社）发〔2022〕1号"
+    ws.cell(r + 1, header["中央级"]).value = 100
+    ws.cell(r + 1, header["省级"]).value = 20
+    ws.cell(r + 1, header["小计"]).value = 110
+    wb.save(path)
+    ev = build_file(path, write=False).evaluation
+    problem = next(p for p in ev.problems if p.code == "allocation-subtotal")
+    assert problem.cell == f"{openpyxl.utils.get_column_letter(header['小计'])}{r + 1}"
+    assert "120" in problem.message and "110" in problem.message

@@ -92,12 +92,13 @@ class AllocationLine:
     local: Decimal | None
     subtotal: Decimal | None
     row: int
+    subtotal_ref: Ref | None = None
 
 
 @dataclass
 class BudgetInput:
     lines: dict[str, BudgetLine] = field(default_factory=dict)
-    weight: Decimal = Decimal("10")
+    weight: Decimal = Decimal(10)
     method: str = "比例"
     threshold: Decimal | None = None  # in percent, e.g. Decimal("90")
     stated_rate: Decimal | None = None  # a rate the user typed into the output cell, in percent

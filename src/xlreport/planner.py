@@ -10,8 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from . import __version__, schema
-from .grid import a1, column_letter
-from .model import Evaluation, GroupResult, Ref
+from .model import Evaluation, GroupResult
 from .plan import (
     FORMAT_PERCENT,
     FORMAT_SCORE,
@@ -213,4 +212,3 @@ def make_plan(ev: Evaluation, layout: dict, now: datetime | None = None) -> Writ
     return plan
 
 
-__all__ = ["make_plan", "sort_problems", "a1", "column_letter", "Ref"]

@@ -280,13 +280,12 @@ def _read_allocations(sheet: SheetGrid, after_row: int) -> list[AllocationLine]:
                 break
             continue
 
-        def num(key: str) -> Decimal | None:
-            return parse_number(values.get(key)) if key in cols else None
-
+        amounts = {key: parse_number(values.get(key)) if key in cols else None
+                   for key in ("central", "provincial", "local", "subtotal")}
         lines.append(AllocationLine(
             seq=str(values.get("seq") or ""), document=str(values.get("document") or ""),
-            central=num("central"), provincial=num("provincial"), local=num("local"),
-            subtotal=num("subtotal"), row=row))
+            row=row, subtotal_ref=Ref(sheet.name, row, cols["subtotal"]) if "subtotal" in cols else None,
+            **amounts))
     return lines
 
 

@@ -26,7 +26,20 @@ from .model import (
 )
 from .problems import Level, Problem, problem
 from .reader import unusable
-from .values import Actual, Op, Target, change_direction, convert, is_qualitative_nature, nature_op, written_op, format_decimal, parse_actual, parse_number, parse_target
+from .values import (
+    Actual,
+    Op,
+    Target,
+    change_direction,
+    convert,
+    format_decimal,
+    is_qualitative_nature,
+    nature_op,
+    parse_actual,
+    parse_number,
+    parse_target,
+    written_op,
+)
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -101,7 +114,9 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
     for line in budget.allocations:
         parts = [v for v in (line.central, line.provincial, line.local) if v is not None]
         if line.subtotal is not None and parts and sum(parts) != line.subtotal:
-            problems.append(problem("allocation-subtotal", schema.SHEET_BUDGET, f"F{line.row}",
+            ref = line.subtotal_ref
+            problems.append(problem("allocation-subtotal", ref.sheet if ref else schema.SHEET_BUDGET,
+                                    ref.a1 if ref else None,
                                     seq=line.seq or line.row, subtotal=fmt(line.subtotal),
                                     computed=fmt(sum(parts))))
 
@@ -268,7 +283,7 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
     name = row.name or f"第{row.row}行"
     f_weight, f_target, f_actual = row.field("weight"), row.field("target"), row.field("actual")
     f_unit, f_nature, f_method = row.field("unit"), row.field("nature"), row.field("method")
-    f_degree, f_manual, f_reason = row.field("degree"), row.field("manual_score"), row.field("manual_reason")
+    f_degree = row.field("degree")
     unit_col = f_unit.text
 
     if row.field("name").is_blank:
@@ -673,4 +688,4 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evalua
                       problems=problems)
 
 
-__all__ = ["evaluate", "round2", "fmt", "fmt_score", "fmt_percent", "grade_of"]
+__all__ = ["evaluate", "fmt", "fmt_percent", "fmt_score", "grade_of", "round2"]
