@@ -637,3 +637,12 @@ def test_huge_input_is_text_and_fast(raw):
     assert parse_target(raw).kind == "text"
     assert parse_actual(raw).kind in ("text", "na")
     assert parse_number(raw) is None
+
+
+def test_convert_ignores_a_period_suffix():
+    from decimal import Decimal
+
+    from xlreport.values import convert
+
+    assert convert(Decimal(2), "次", "次/年") == Decimal(2)
+    assert convert(Decimal(2), "人", "次/年") is None

@@ -276,7 +276,12 @@ def convert(value: Decimal, from_unit: str | None, to_unit: str | None) -> Decim
             return value
         (bf, kf), (bt, kt) = _base_unit(f), _base_unit(t)
         if bf != bt:
-            return None
+            # "≥2次/年" against an actual of "2次": the period is part of the indicator, not
+            # a different quantity.
+            if "/" in f or "/" in t:
+                bf, bt = bf.split("/")[0], bt.split("/")[0]
+            if bf != bt:
+                return None
         return _tidy(value * kf / kt)
     except Exception:  # noqa: BLE001
         return None
