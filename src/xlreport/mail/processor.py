@@ -551,10 +551,10 @@ class Processor:
                          f"随信附上空白模板，填写方法：\n{how_to_text(template_name)}")
             return "".join(parts) + SIGNATURE, files, cc
 
-        parts.append(f"您发送的邮件《{subject}》已收到，共{len(results)}个工作簿，处理结果如下：\n")
+        parts.append(f"您发送的邮件《{subject}》已收到，共{len(results)}个工作簿，处理结果如下：")
         need_template = False
         for i, r in enumerate(results, 1):
-            lines = [f"\n{ordinal(i)}、{r.name}"]
+            lines = [f"\n\n{ordinal(i)}、{r.name}"]
             if r.internal:
                 lines.append("    系统处理该工作簿时发生内部错误，已记录并通知管理员，将由人工处理，无需重复发送。")
             elif r.rejected:
@@ -571,8 +571,11 @@ class Processor:
                         cc.append(addr)
                 project = f"项目：{info.project or '（未填写）'}" + (f"（{info.year}年度）" if info.year else "")
                 rate = f"{budget.rate}%" if budget.rate is not None else "—"
-                money_line = (f"    {project}；全年预算数{money(budget.annual)}万元，"
-                              f"全年执行数{money(budget.executed)}万元，预算执行率{rate}。")
+                if budget.annual is not None:
+                    money_line = (f"    {project}；全年预算数{money(budget.annual)}万元，"
+                                  f"全年执行数{money(budget.executed)}万元，预算执行率{rate}。")
+                else:
+                    money_line = f"    {project}；全年预算数未填写。"
                 wb_path = outcome.workbook_path  # type: ignore[union-attr]
                 if outcome.exit_code == 0:  # type: ignore[union-attr]
                     lines.append(f"    评分完成：总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
@@ -606,7 +609,7 @@ class Processor:
             parts.append("\n".join(lines))
         if need_template:
             files.append(self._template(workdir))
-        return "\n".join(parts) + SIGNATURE, files, cc
+        return "".join(parts) + SIGNATURE, files, cc
 
     @staticmethod
     def _problem_lines(problems) -> list[str]:
