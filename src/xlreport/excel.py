@@ -327,7 +327,8 @@ def apply_plan_xlwings(book, plan: WritePlan) -> None:
             continue
         cell = ws.range((unmark.row, unmark.col))
         if _rgb_hex(cell.color) in _MARK_FILL_SET:
-            cell.color = ("#" + unmark.fill) if unmark.fill else None
+            # _meta may hold ARGB ("00FFF2CC", from the file path): Excel's colours have no alpha
+            cell.color = ("#" + unmark.fill[-6:]) if unmark.fill else None
         note = cell.note
         if note is not None and _is_ours(note):
             note.delete()
@@ -351,7 +352,7 @@ def apply_plan_xlwings(book, plan: WritePlan) -> None:
         if ws is None:
             continue
         cell = ws.range((mark.row, mark.col))
-        original = _rgb_hex(cell.color)
+        original = _rgb_hex(cell.color)  # RRGGBB: Excel reports no alpha (the file path keeps ARGB)
         if original in _MARK_FILL_SET:
             original = None
         cell.color = "#" + mark.fill
