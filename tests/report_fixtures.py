@@ -7,7 +7,10 @@ the pure :func:`xlreport.scoring.evaluate`, so the sentences and numbers are the
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+from docx import Document
 
 from xlreport import schema
 from xlreport.grid import RawCell
@@ -22,7 +25,7 @@ from xlreport.model import (
     SnippetInput,
     WorkbookInput,
 )
-from xlreport.scoring import evaluate
+from xlreport.scoring import evaluate, fmt, fmt_percent, fmt_score
 
 GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
 COLUMNS = ("level1", "level2", "name", "nature", "target", "unit", "actual", "weight", "method", "degree",
@@ -150,3 +153,116 @@ FULL_TEXTS = {
     "结果应用": "绩效自评结果已上报自治区医保局。",
     "其他说明": "无",
 }
+
+
+# Reading a report back ---------------------------------------------------------------------
+HEADINGS = {
+    schema.TYPE_PROJECT: ["一、基本情况", "二、绩效自评工作情况", "三、自评结论", "四、绩效指标完成情况分析",
+                          "五、存在的问题", "六、改进措施", "七、绩效自评结果应用和公开情况", "八、其他需要说明的问题"],
+    schema.TYPE_DEPARTMENT: ["一、部门基本情况", "二、部门预算及执行情况", "三、项目资金执行情况", "四、绩效目标完成情况",
+                             "五、绩效指标完成情况分析", "六、存在的问题", "七、改进措施和建议",
+                             "八、绩效自评结果应用和公开情况", "九、其他需要说明的问题"],
+}
+HEADINGS[schema.TYPE_TRANSFER] = HEADINGS[schema.TYPE_PROJECT]
+LEAKS = ("{{", "}}", "{%", "%}", "None", "nan", "NaN", "Decimal", "\u200b")
+
+
+# Reading a report back ---------------------------------------------------------------------
+class Readback:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.doc = Document(str(path))
+        self.paragraphs = [p for p in self.doc.paragraphs]
+        self.texts = [p.text for p in self.paragraphs]
+        self.tables = [[[c.text for c in row.cells] for row in t.rows] for t in self.doc.tables]
+
+    def styled(self, style: str) -> list[str]:
+        return [p.text for p in self.paragraphs if p.style is not None and p.style.name == style]
+
+    @property
+    def all_text(self) -> str:
+        cells = "\n".join("\t".join(row) for t in self.tables for row in t)
+        footer = "\n".join(p.text for s in self.doc.sections for p in s.footer.paragraphs)
+        return "\n".join(self.texts) + "\n" + cells + "\n" + footer
+
+    def table_with_header(self, first: str, after: int = 0) -> list[list[list[str]]]:
+        return [t for t in self.tables if t and t[0] and t[0][0] == first]
+
+    def body(self) -> str:
+        return "\n".join(self.texts)
+
+
+def write(evaluation: Evaluation, tmp_path: Path, name: str = "report.docx", **kw) -> Readback:
+    from xlreport.report import write_report
+
+    path = write_report(evaluation, tmp_path / name, **kw)
+    assert path == tmp_path / name and path.is_file()
+    return Readback(path)
+
+
+def rate(score: Decimal, weight: Decimal) -> str:
+    return fmt_percent(score / weight * 100)
+
+
+def check_report(ev: Evaluation, rb: Readback) -> None:
+    """Everything a finance bureau checks, against the Evaluation itself."""
+    text = rb.all_text
+    for leak in LEAKS:
+        assert leak not in text, f"leaked {leak!r}"
+    report_type = ev.info.report_type
+    headings = rb.styled("Heading 1")
+    assert headings == HEADINGS[report_type]
+    # total and grade
+    assert ev.total is not None
+    assert f"综合得分为{fmt_score(ev.total)}分，评价等级为“{ev.grade}”" in rb.body()
+    # one paragraph per indicator, carrying the scorer's sentence
+    body = rb.styled("Normal")
+    for ind in ev.indicators:
+        mine = [t for t in body if t.startswith(f"{ind.name}：")]
+        assert len(mine) == 1, ind.name
+        assert mine[0].endswith(ind.report_sentence), (mine[0], ind.report_sentence)
+        explanation = ind.source.text("explanation").strip().splitlines()
+        if explanation:
+            assert explanation[0].strip().rstrip("。") in mine[0]
+    # one table per 一级指标 with every score, and a 合计 row
+    itables = rb.table_with_header("二级指标")
+    assert len(itables) == len(ev.groups)
+    for g, table in zip(ev.groups, itables):
+        ordered = [ind for child in g.children for ind in child.indicators]
+        assert len(table) == len(ordered) + 2
+        for ind, row in zip(ordered, table[1:-1]):
+            assert row[1] == ind.name
+            assert row[4:] == [fmt(ind.weight), fmt_score(ind.final), rate(ind.final, ind.weight)], ind.name
+        assert table[-1][-3:] == [fmt(g.weight), fmt_score(g.score), rate(g.score, g.weight)]
+        captions = [c for c in rb.styled("Caption") if c.endswith("指标得分情况")]
+        assert any(g.name.removesuffix("指标") in c for c in captions)
+        assert f"分值{fmt(g.weight)}分，实际得分{fmt_score(g.score)}分，得分率为{rate(g.score, g.weight)}" in rb.body()
+    # budget figures
+    b = ev.budget
+    budget_tables = rb.table_with_header("资金类别")
+    assert budget_tables, "budget table missing"
+    total_row = next(r for r in budget_tables[0] if r[0] == "年度资金总额")
+    assert total_row[1:] == [fmt(b.initial), fmt(b.annual), fmt(b.executed), fmt_percent(b.rate)]
+    if b.weight > 0:
+        assert f"全年预算数{fmt(b.annual)}万元，全年执行数{fmt(b.executed)}万元" in rb.body()
+    # attachment: the 绩效自评表
+    annex = rb.table_with_header("一级指标")
+    assert len(annex) == 1
+    ordered = [ind for g in ev.groups for child in g.children for ind in child.indicators]
+    assert len(annex[0]) == len(ordered) + 2
+    for ind, row in zip(ordered, annex[0][1:-1]):
+        assert row[2] == ind.name and row[5:7] == [fmt(ind.weight), fmt_score(ind.final)], ind.name
+    last = annex[0][-1]
+    assert last[0] == "总分" and last[6] == fmt_score(ev.total) and ev.grade in last[7]
+    weights = sum(i.weight for i in ev.indicators) + b.weight
+    assert last[5] == fmt(weights)
+    info_table = next(t for t in rb.tables if t[0][0] in ("项目名称", "部门名称"))
+    budget_line = next(r for r in info_table if r[1] == "年度资金总额")
+    assert budget_line[2:5] == [fmt(b.initial), fmt(b.annual), fmt(b.executed)]
+    assert budget_line[6] == fmt_percent(b.rate)
+    if b.weight > 0:
+        assert budget_line[5] == fmt(b.weight) and budget_line[7] == fmt_score(b.score)
+        assert f"预算执行率为{fmt_percent(b.rate)}" in rb.body()
+
+
+

@@ -9,5 +9,11 @@ from __future__ import annotations
 from .context import generate_snippets, report_context
 from .render import ReportError, convert_to_pdf, render_docx, write_report
 
-__all__ = ["write_report", "convert_to_pdf", "report_context", "generate_snippets", "render_docx",
-           "ReportError"]
+__all__ = [
+           "ReportError",
+           "convert_to_pdf",
+           "generate_snippets",
+           "render_docx",
+           "report_context",
+           "write_report",
+]

@@ -166,6 +166,7 @@ def _indicator(ind: IndicatorResult, evaluation: Evaluation) -> dict[str, Any]:
         "missed": status in ("missed", "partial"),
         "manual": ind.manual,
         "method": ind.method,
+        "qualitative": ind.method == "定性",
         "degree": ind.degree or "",
         "budget_rate": is_budget_rate_name(ind.name),
     }
@@ -322,8 +323,11 @@ def generate_snippets(evaluation: Evaluation, templates_dir: str | Path | None =
 
     资金投入情况 needs the budget figures; 存在的问题 and 组织实施情况 can always be written.
     """
+    return _generate(evaluation, base_context(evaluation), templates_dir)
+
+
+def _generate(evaluation: Evaluation, ctx: dict[str, Any], templates_dir: str | Path | None) -> dict[str, str]:
     env = _environment(templates_dir)
-    ctx = base_context(evaluation)
     snippets = evaluation.input.snippets
     out: dict[str, str] = {}
     for key in GENERATED_KEYS:
@@ -342,10 +346,9 @@ def generate_snippets(evaluation: Evaluation, templates_dir: str | Path | None =
 def report_context(evaluation: Evaluation, templates_dir: str | Path | None = None) -> dict[str, Any]:
     """Every string and number the report templates print (pure)."""
     ctx = base_context(evaluation)
-    generated = dict(evaluation.generated_snippets) or generate_snippets(evaluation, templates_dir)
+    generated = dict(evaluation.generated_snippets)
     if CONCLUSION not in generated:
-        generated.update({k: v for k, v in generate_snippets(evaluation, templates_dir).items()
-                          if k not in generated})
+        generated.update({k: v for k, v in _generate(evaluation, ctx, templates_dir).items() if k not in generated})
     specs = {s.key: s for s in schema.SNIPPETS_BY_TYPE.get(ctx["report_type"], ())}
     texts: dict[str, str] = {}
     sources: dict[str, str] = {}

@@ -16,13 +16,16 @@ theme font attributes removed, so Word and WPS use them.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.table import (
+    WD_CELL_VERTICAL_ALIGNMENT,
+    WD_ROW_HEIGHT_RULE,
+    WD_TABLE_ALIGNMENT,
+)
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -45,6 +48,7 @@ SI_HAO = Pt(14)  # 四号
 XIAO_SI = Pt(12)  # 小四
 WU_HAO = Pt(10.5)  # 五号
 LINE = Pt(28)  # fixed line pitch of the body
+NO_SPACE = Pt(0)
 MARK = "\u200b"  # table cells holding only this are merged into the cell above
 
 
@@ -110,8 +114,8 @@ def first_line_chars(paragraph_format, chars: int = 2, size: Pt = SAN_HAO) -> No
 
 # Styles --------------------------------------------------------------------------------
 def para_style(doc, name: str, east: str, size: Pt, *, base: str | None = "Normal", bold: bool = False,
-               align=None, line: Pt | None = LINE, indent: bool = False, before: Pt = Pt(0),
-               after: Pt = Pt(0), keep_next: bool = False, outline: int | None = None,
+               align=None, line: Pt | None = LINE, indent: bool = False, before: Pt = NO_SPACE,
+               after: Pt = NO_SPACE, keep_next: bool = False, outline: int | None = None,
                page_break: bool = False):
     styles = doc.styles
     try:
@@ -138,8 +142,8 @@ def para_style(doc, name: str, east: str, size: Pt, *, base: str | None = "Norma
     else:
         pf.first_line_indent = Pt(0)
     ppr = style.element.get_or_add_pPr()
-    for name in ("w:outlineLvl", "w:pBdr", "w:contextualSpacing", "w:numPr"):
-        for old in ppr.findall(qn(name)):
+    for tag_name in ("w:outlineLvl", "w:pBdr", "w:contextualSpacing", "w:numPr"):
+        for old in ppr.findall(qn(tag_name)):
             ppr.remove(old)
     if outline is not None:
         lvl = OxmlElement("w:outlineLvl")
@@ -390,14 +394,14 @@ def build() -> Document:
     tag(doc, "{%p elif b.kind == 'annextitle' %}")
     block(doc, "附件标题")
     tag(doc, "{%p elif b.kind == 'itable' %}")
-    table(doc, [24, 36, 30, 24, 12, 12, 18], [
+    table(doc, [22, 36, 38, 20, 11, 11, 18], [
         ["二级指标", "三级指标", "指标值", "实际完成值", "分值", "得分", "得分率"],
         "{%tr for r in b.g.rows %}",
         ["{{ r.l2 }}", "{{ r.name }}", "{{ r.target }}", "{{ r.actual }}", "{{ r.weight }}",
          "{{ r.score }}", "{{ r.rate }}"],
         "{%tr endfor %}",
         ["合计", None, None, None, "{{ b.g.weight }}", "{{ b.g.score }}", "{{ b.g.rate }}"],
-    ])
+    ], left={(2, 1), (2, 2)})
     after_table(doc)
     tag(doc, "{%p elif b.kind == 'budget' %}")
     table(doc, [44, 28, 28, 28, 28], [
@@ -422,14 +426,14 @@ def build() -> Document:
     ], header_rows=0, size=small, left={(7, 1), (7, 5)})
     spacer = doc.add_paragraph(style="表格文字")
     spacer.paragraph_format.line_spacing = Pt(6)
-    table(doc, [16, 18, 30, 20, 20, 12, 12, 28], [
+    table(doc, [14, 18, 30, 26, 18, 10, 10, 30], [
         ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"],
         "{%tr for r in annex_rows %}",
         ["{{ r.l1 }}", "{{ r.l2 }}", "{{ r.name }}", "{{ r.target }}", "{{ r.actual }}", "{{ r.weight }}",
          "{{ r.score }}", "{{ r.deviation }}"],
         "{%tr endfor %}",
         ["总分", None, None, None, None, "{{ weight_total }}", "{{ total }}", "{{ grade_cell }}"],
-    ], size=small, left={(2, 7)})
+    ], size=small, left={(2, 2), (2, 3), (2, 7)})
     block(doc, "表注", "{{ annex_note }}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")

@@ -15,7 +15,12 @@ from jinja2 import TemplateError
 from ..failures import XlreportError
 from ..model import Evaluation
 from .context import MERGE_MARK, report_context
-from .templating import docx_template_path, outline_name, parse_outline, text_environment
+from .templating import (
+    docx_template_path,
+    outline_name,
+    parse_outline,
+    text_environment,
+)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -144,7 +149,7 @@ def convert_to_pdf(docx: Path, timeout: float = 120) -> tuple[Path | None, str |
         cmd = [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
                "--convert-to", "pdf", "--outdir", str(out_dir), str(docx)]
         try:
-            subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
+            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             return None, f"LibreOffice转换PDF超时（超过{int(timeout)}秒），未生成PDF。自评报告（.docx）已生成。"
         except OSError as exc:
