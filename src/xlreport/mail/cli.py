@@ -37,6 +37,8 @@ def run(config_path: Path, once: bool, verbose: bool) -> None:
 
     _setup_logging(verbose)
     config = load_config(config_path)
+    config.imap_password()  # a missing environment variable is a plain message now, not an outage later
+    config.smtp_password()
     if config.policy.roster is not None:  # fail early with a plain message
         from .roster import load_roster
 

@@ -186,7 +186,7 @@ def build_reply(incoming: Incoming, *, from_addr: str, to: list[str], cc: list[s
         maintype, subtype = ctype.split("/", 1)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
         part = msg.get_payload()[-1]
-        part.set_param("name", name)  # some clients read only Content-Type name; RFC 2231 as well
+        part.set_param("name", name)  # clients that only read Content-Type's name= (RFC 2231 too)
     return msg
 
 
