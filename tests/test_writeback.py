@@ -311,3 +311,18 @@ def test_huge_sheet_is_refused_quickly(tmp_path):
     outcome = build_file(path)
     assert outcome.exit_code == 2 and outcome.failure.code == "file-too-large"
     assert time.perf_counter() - start < 2
+
+
+def test_control_characters_in_user_text_do_not_break_the_save(tmp_path):
+    items = simple_indicators()
+    items[3]["actual"] = "显著提升MARK"
+    path = make_workbook(tmp_path / "wb.xlsx", indicators=items)
+    # openpyxl refuses to write a control character; Excel stores one escaped as _x001F_.
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members = {n: d.replace("显著提升MARK".encode(), "显著_x001F_提升".encode()) for n, d in members.items()}
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    outcome = build_file(path, report=False)
+    assert outcome.exit_code in (0, 1), outcome.failure

@@ -6,6 +6,8 @@ a cell the user typed is never in ``plan.writes``.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -203,12 +205,24 @@ def meta_sheet(ev: Evaluation) -> OutputSheet:
     return OutputSheet(name=schema.SHEET_META, rows=rows, hidden=True)
 
 
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _clean(value):
+    """Control characters a user's cell may carry cannot be stored in a worksheet."""
+    return _ILLEGAL.sub("", value) if isinstance(value, str) else value
+
+
 def make_plan(ev: Evaluation, layout: dict, now: datetime | None = None) -> WritePlan:
     plan = WritePlan()
     _indicator_writes(ev, layout, plan)
     _budget_writes(ev, plan)
     _marks(ev, plan)
     plan.sheets = [scores_sheet(ev, now or datetime.now()), problems_sheet(ev), meta_sheet(ev)]
+    plan.writes = [replace(w, value=_clean(w.value)) for w in plan.writes]
+    plan.marks = [replace(m, comment=_clean(m.comment)) for m in plan.marks]
+    for sheet in plan.sheets:
+        sheet.rows = [[_clean(v) for v in row] for row in sheet.rows]
     return plan
 
 
