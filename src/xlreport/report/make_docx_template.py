@@ -383,6 +383,8 @@ def build() -> Document:
     block(doc, "Heading 3")
     tag(doc, "{%p elif b.kind == 'p' %}")
     block(doc, "Normal")
+    tag(doc, "{%p elif b.kind == 'gap' %}")
+    doc.add_paragraph(style="Normal")
     tag(doc, "{%p elif b.kind == 'caption' %}")
     block(doc, "Caption")
     tag(doc, "{%p elif b.kind == 'todo' %}")
@@ -401,7 +403,7 @@ def build() -> Document:
          "{{ r.score }}", "{{ r.rate }}"],
         "{%tr endfor %}",
         ["合计", None, None, None, "{{ b.g.weight }}", "{{ b.g.score }}", "{{ b.g.rate }}"],
-    ], left={(2, 1), (2, 2)})
+    ], left={(2, 1)})
     after_table(doc)
     tag(doc, "{%p elif b.kind == 'budget' %}")
     table(doc, [44, 28, 28, 28, 28], [
@@ -421,19 +423,19 @@ def build() -> Document:
         [MARK, "{{ l.label }}", "{{ l.initial }}", "{{ l.annual }}", "{{ l.executed }}", "{{ l.weight }}",
          "{{ l.rate }}", "{{ l.score }}"],
         "{%tr endfor %}",
-        ["年度总体目标", "预期目标", None, None, None, "实际完成情况", None, None],
-        [MARK, "{{ goal }}", None, None, None, "{{ goal_done }}", None, None],
-    ], header_rows=0, size=small, left={(7, 1), (7, 5)})
+        ["年度总体目标", "预期目标", None, None, "实际完成情况", None, None, None],
+        [MARK, "{{ goal }}", None, None, "{{ goal_done }}", None, None, None],
+    ], header_rows=0, size=small, left={(7, 1), (7, 4)})
     spacer = doc.add_paragraph(style="表格文字")
     spacer.paragraph_format.line_spacing = Pt(6)
-    table(doc, [14, 18, 30, 26, 18, 10, 10, 30], [
+    table(doc, [14, 16, 28, 30, 16, 10, 10, 32], [
         ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"],
         "{%tr for r in annex_rows %}",
         ["{{ r.l1 }}", "{{ r.l2 }}", "{{ r.name }}", "{{ r.target }}", "{{ r.actual }}", "{{ r.weight }}",
          "{{ r.score }}", "{{ r.deviation }}"],
         "{%tr endfor %}",
         ["总分", None, None, None, None, "{{ weight_total }}", "{{ total }}", "{{ grade_cell }}"],
-    ], size=small, left={(2, 2), (2, 3), (2, 7)})
+    ], size=small, left={(2, 2), (2, 7)})
     block(doc, "表注", "{{ annex_note }}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")

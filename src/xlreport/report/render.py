@@ -49,7 +49,9 @@ def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None)
         where = f"（模板文件夹：{templates_dir}）" if templates_dir else ""
         raise ReportError("report-template-invalid",
                           f"自评报告模板有误{where}：{exc}。请检查自定义模板，或去掉 --templates 使用默认模板。") from exc
-    merge_marked_cells(template.docx.element.body)
+    body = template.docx.element.body
+    merge_marked_cells(body)
+    keep_total_rows_with_table(body)
     buffer = io.BytesIO()
     template.save(buffer)
     return buffer.getvalue()
@@ -76,6 +78,31 @@ def merge_marked_cells(body) -> None:
                 current[col] = tc
                 col += span
             above = current
+
+
+def keep_total_rows_with_table(body) -> None:
+    """A 合计/总分 row never starts a page alone: the row above keeps with it."""
+    from docx.oxml import OxmlElement
+
+    for tbl in body.iter(f"{W}tbl"):
+        rows = tbl.findall(f"{W}tr")
+        if len(rows) < 3:
+            continue
+        first = "".join(t.text or "" for t in rows[-1].iter(f"{W}t"))
+        if not first.startswith(("合计", "总分")):
+            continue
+        for p in rows[-2].iter(f"{W}p"):
+            ppr = p.find(f"{W}pPr")
+            if ppr is None:
+                ppr = OxmlElement("w:pPr")
+                p.insert(0, ppr)
+            if ppr.find(f"{W}keepNext") is None:
+                keep = OxmlElement("w:keepNext")
+                style = ppr.find(f"{W}pStyle")
+                if style is not None:
+                    style.addnext(keep)
+                else:
+                    ppr.insert(0, keep)
 
 
 def _set_vmerge(tc, value: str) -> None:

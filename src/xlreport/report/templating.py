@@ -19,6 +19,7 @@ An outline renders to lines, one block per line:
 ``@annexlabel T``  “附件” at the top of a new page
 ``@annextitle T``  the attachment's title
 ``@right T``       a right-aligned line (signature, date)
+``@gap``           an empty line
 ``~ T``            a body paragraph taken literally (user text goes through ``paras``)
 anything else      a body paragraph
 =================  ===============================================
@@ -98,13 +99,13 @@ def parse_outline(text: str, context: dict[str, Any]) -> list[dict[str, Any]]:
         elif head == "@itable":
             group = context["groups"][int(rest)]
             blocks.append({"kind": "itable", "text": "", "g": group})
-        elif head in ("@annex", "@budget"):
+        elif head in ("@annex", "@budget", "@gap"):
             blocks.append({"kind": head[1:], "text": ""})
         elif head.startswith("@"):
             raise ValueError(f"未知的版式指令“{head}”")
         else:
             blocks.append(_para(line))
-    return [b for b in blocks if b["text"] or b["kind"] in ("itable", "annex", "budget")]
+    return [b for b in blocks if b["text"] or b["kind"] in ("itable", "annex", "budget", "gap")]
 
 
 def _para(text: str) -> dict[str, Any]:
