@@ -145,11 +145,48 @@ def _set_fill(cell, rgb: str | None) -> None:
     cell.fill = PatternFill(fill_type="solid", fgColor=rgb) if rgb else PatternFill(fill_type=None)
 
 
-def _write_output_sheet(wb, sheet: OutputSheet, index: int | None) -> None:
+class _Styler:
+    """Draws plan styles (and number formats) on cells of one workbook, remembering results.
+
+    Setting ``cell.font`` & co. hashes the style object and looks it up in the workbook's
+    style lists every time; for a few hundred output cells that was half of the build's
+    own work. Drawing a style is a pure function of (style, format, the cell's previous
+    style indices) within one workbook, so the resulting index array is computed once and
+    copied to every further cell: the cells and the workbook's style lists end up exactly
+    as if each cell had been styled one by one.
+    """
+
+    def __init__(self) -> None:
+        from openpyxl.styles.cell_style import StyleArray
+
+        from .template import apply_style
+
+        self._apply_style = apply_style
+        self._array = StyleArray
+        self._done: dict[tuple, Any] = {}
+
+    def __call__(self, cell, style: str | None, number_format: str | None = None) -> None:
+        if style is None and not number_format:
+            return
+        old = cell._style  # None for a cell openpyxl has not styled yet
+        key = (style, number_format, None if old is None else old.tobytes())
+        done = self._done.get(key)
+        if done is not None:
+            cell._style = self._array(done)
+            return
+        self._apply_style(cell, style)
+        if number_format:
+            cell.number_format = number_format
+        self._done[key] = self._array(cell._style)
+
+
+def _write_output_sheet(wb, sheet: OutputSheet, index: int | None, styler: _Styler | None = None) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.hyperlink import Hyperlink
 
-    from .template import apply_style, solid_fill
+    from .template import solid_fill
+
+    styler = styler or _Styler()
 
     if sheet.name in wb.sheetnames:
         old = wb[sheet.name]
@@ -161,11 +198,7 @@ def _write_output_sheet(wb, sheet: OutputSheet, index: int | None) -> None:
         for c, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
             cell.value = value
-            if style is not None:
-                apply_style(cell, style)
-            fmt = sheet.formats.get((r, c))
-            if fmt:
-                cell.number_format = fmt
+            styler(cell, style, sheet.formats.get((r, c)))
         if r in sheet.row_fills:
             ws.cell(row=r, column=1).fill = solid_fill(sheet.row_fills[r])
     for link in sheet.links:
@@ -187,21 +220,30 @@ def _write_output_sheet(wb, sheet: OutputSheet, index: int | None) -> None:
     return ws
 
 
+def _find_sheet(wb, name: str):
+    if name in wb.sheetnames:
+        return wb[name]
+    folded = schema.normalize_label(name)
+    for title in wb.sheetnames:
+        if schema.normalize_label(title) == folded:
+            return wb[title]
+    return None
+
+
 def apply_plan(wb, plan: WritePlan) -> None:
     """Apply a write plan to an openpyxl workbook (in memory)."""
     from openpyxl.comments import Comment
     from openpyxl.utils import get_column_letter
 
-    from .template import apply_style
+    styler = _Styler()
+    found: dict[str, Any] = {}
 
     def sheet_of(name: str):
-        if name in wb.sheetnames:
-            return wb[name]
-        folded = schema.normalize_label(name)
-        for title in wb.sheetnames:
-            if schema.normalize_label(title) == folded:
-                return wb[title]
-        return None
+        # Looked up once per name: the input sheets are neither added nor removed until the
+        # output sheets are written below.
+        if name not in found:
+            found[name] = _find_sheet(wb, name)
+        return found[name]
 
     for unmark in plan.unmarks:
         ws = sheet_of(unmark.sheet)
@@ -218,9 +260,7 @@ def apply_plan(wb, plan: WritePlan) -> None:
             continue
         cell = ws.cell(row=write.row, column=write.col)
         cell.value = write.value
-        apply_style(cell, write.style)
-        if write.number_format:
-            cell.number_format = write.number_format
+        styler(cell, write.style, write.number_format)
     for (sheet_name, col), width in plan.column_widths.items():
         ws = sheet_of(sheet_name)
         if ws is not None:
@@ -247,7 +287,7 @@ def apply_plan(wb, plan: WritePlan) -> None:
         if sheet.name == schema.SHEET_META:
             sheet = OutputSheet(sheet.name, sheet.rows + mark_rows, hidden=True)
         index = order.index(sheet.name) if sheet.name in order else None
-        _write_output_sheet(wb, sheet, index)
+        _write_output_sheet(wb, sheet, index, styler)
     if wb.calculation is not None:
         wb.calculation.fullCalcOnLoad = True
     visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
