@@ -32,7 +32,7 @@ from typing import Any
 from . import schema
 from .failures import FileRejected, XlreportError
 from .grid import BookGrid, RawCell, SheetGrid, a1
-from .plan import COMMENT_AUTHOR, MARK_FILLS, OutputSheet, WritePlan
+from .plan import COMMENT_AUTHOR, MARK_FILLS, CellWrite, OutputSheet, WritePlan
 
 GRID_SHEETS = (*schema.INPUT_SHEETS, schema.SHEET_META)
 MAX_GRID_CELLS = 400_000  # same bound as the file path (xlsx_io.MAX_GRID_CELLS)
@@ -285,6 +285,42 @@ def _hyperlink_formula(sheet_name: str, cell: str, text: Any) -> str:
     return '=HYPERLINK("{}","{}")'.format(target.replace('"', '""'), shown.replace('"', '""'))
 
 
+def _column_runs(writes: list[CellWrite]):
+    """Writes grouped into vertical runs of one column with the same style and number format,
+    so a run costs three or four calls into Excel instead of that many per cell. Only done
+    when no cell is written twice (then the order of the plan cannot matter)."""
+    if len({(w.sheet, w.row, w.col) for w in writes}) != len(writes):
+        for w in writes:
+            yield w.sheet, w.col, w.row, [w]
+        return
+    ordered = sorted(writes, key=lambda w: (w.sheet, w.col, w.style or "", w.number_format or "", w.row))
+    run: list[CellWrite] = []
+    for w in ordered:
+        if run and (w.sheet, w.col, w.style, w.number_format) == \
+                (run[-1].sheet, run[-1].col, run[-1].style, run[-1].number_format) and w.row == run[-1].row + 1:
+            run.append(w)
+            continue
+        if run:
+            yield run[0].sheet, run[0].col, run[0].row, run
+        run = [w]
+    if run:
+        yield run[0].sheet, run[0].col, run[0].row, run
+
+
+def _format_runs(formats: dict[tuple[int, int], str]):
+    """(col, first row, last row, format) for vertical runs of one number format."""
+    run = None
+    for (r, c), fmt in sorted(formats.items(), key=lambda item: (item[0][1], item[0][0])):
+        if run and run[0] == c and run[2] == r - 1 and run[3] == fmt:
+            run = (c, run[1], r, fmt)
+            continue
+        if run:
+            yield run
+        run = (c, r, r, fmt)
+    if run:
+        yield run
+
+
 def _write_output_sheet(book, sheet: OutputSheet) -> None:
     """Clear and rewrite a tool-owned sheet (created after the last sheet when missing)."""
     existing = _sheet_of(book, sheet.name)
@@ -298,10 +334,11 @@ def _write_output_sheet(book, sheet: OutputSheet) -> None:
         block = [[_excel_text(v) for v in r] + [None] * (width - len(r)) for r in sheet.rows]
         ws.range((1, 1), (len(block), width)).value = block
     for r, style in sheet.styles.items():
-        if style is not None and width:
-            _draw(ws.range((r, 1), (r, width)), style)
-    for (r, c), fmt in sheet.formats.items():
-        ws.range((r, c)).number_format = fmt
+        length = len(sheet.rows[r - 1]) if 0 < r <= len(sheet.rows) else 0
+        if style is not None and length:
+            _draw(ws.range((r, 1), (r, length)), style)
+    for col, first, last, fmt in _format_runs(sheet.formats):
+        ws.range((first, col), (last, col)).number_format = fmt
     for r, fill in sheet.row_fills.items():
         ws.range((r, 1)).color = "#" + fill
     for link in sheet.links:
@@ -332,15 +369,15 @@ def apply_plan_xlwings(book, plan: WritePlan) -> None:
         note = cell.note
         if note is not None and _is_ours(note):
             note.delete()
-    for write in plan.writes:
-        ws = _sheet_of(book, write.sheet)
+    for sheet_name, col, first, writes in _column_runs(plan.writes):
+        ws = _sheet_of(book, sheet_name)
         if ws is None:
             continue
-        cell = ws.range((write.row, write.col))
-        cell.value = _excel_text(write.value)
-        _draw(cell, write.style)
-        if write.number_format:
-            cell.number_format = write.number_format
+        block = ws.range((first, col), (first + len(writes) - 1, col))
+        block.value = [[_excel_text(w.value)] for w in writes]
+        _draw(block, writes[0].style)
+        if writes[0].number_format:
+            block.number_format = writes[0].number_format
     for (sheet_name, col), width in plan.column_widths.items():
         ws = _sheet_of(book, sheet_name)
         if ws is not None:
