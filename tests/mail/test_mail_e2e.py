@@ -155,23 +155,78 @@ def test_bad_config_is_a_plain_message(tmp_path):
 
 
 @pytest.mark.parametrize("which", ["imap", "smtp"])
-def test_outage_is_retried_not_fatal(tmp_path, mailbox, smtp_server, roster, which):
-    from mail_fixtures import free_port, write_config
+def test_outage_is_retried_not_fatal(tmp_path, mailbox, smtp_server, roster, which, caplog):
+    from mail_fixtures import ImapServer, free_port, write_config
+
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
 
     dead = free_port()
     mailbox.deliver(unit_message(UNIT_C_MAIL, "无附件"))
     if which == "imap":
-        from mail_fixtures import ImapServer
-
         config = write_config(tmp_path, ImapServer("127.0.0.1", dead), mailbox.folder, smtp_server.port, roster=roster)
     else:
         config = write_config(tmp_path, mailbox.server, mailbox.folder, dead, roster=roster)
-    result = run_cli(config)
-    assert result.returncode == 1
-    assert "重试" in result.stderr and "Traceback" not in result.stderr
+    caplog.set_level("INFO", logger="xlreport.mail")
+    assert Processor(load_config(config)).run(once=True) == 1  # messages remain: exit 1, no traceback
+    assert "重试" in caplog.text
     assert smtp_server.messages == [] and len(mailbox.unseen()) == 1
     # The service is back: the message is answered exactly once.
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster)
-    assert run_cli(config).returncode == 0
-    assert run_cli(config).returncode == 0
+    processor = Processor(load_config(config))
+    assert processor.run(once=True) == 0
+    assert processor.run(once=True) == 0
     assert len(smtp_server.messages) == 1 and mailbox.unseen() == []
+
+
+def test_loop_mode_polls_until_stopped(mail_env, tmp_path, roster):
+    """Without --once: keeps polling, picks up new mail, stops on request after the message in hand."""
+    import threading
+    import time
+
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
+
+    from mail_fixtures import write_config
+
+    _, mailbox, smtp = mail_env
+    config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp.port, roster=roster,
+                          extra_policy="poll_seconds = 0.1")
+    stop = threading.Event()
+    processor = Processor(load_config(config), stop=stop)
+    thread = threading.Thread(target=processor.run)
+    thread.start()
+    try:
+        mailbox.deliver(unit_message(UNIT_C_MAIL, "循环模式"))
+        deadline = time.monotonic() + 20
+        while not smtp.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(20)
+    assert not thread.is_alive()
+    assert len(smtp.messages) == 1
+
+
+def test_sigterm_stops_the_service(mail_env):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config, mailbox, smtp = mail_env
+    proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config)],
+                            stderr=subprocess.PIPE, text=True, cwd=str(config.parent))
+    try:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            if "开始收取" in line:
+                break
+        time.sleep(0.3)
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(20) == 0
+        rest = proc.stderr.read()  # type: ignore[union-attr]
+        assert "停止" in rest and "Traceback" not in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()

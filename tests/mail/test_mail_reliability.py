@@ -1,0 +1,152 @@
+"""Exactly one reply per message, whatever happens: kill -9 at every step, crashes, duplicates.
+
+The kill tests run ``xlreport mail run --once`` as a subprocess with XLREPORT_TEST_CRASH_AT=<point>,
+which makes the process SIGKILL itself at that point, then run it again normally and count the
+replies the SMTP server received.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from mail_fixtures import UNIT_A_MAIL, UNIT_C_MAIL, good_workbook, run_cli, unit_message, write_config
+
+# Where the process can die, in processing order, and how many replies the unit ends up with.
+# 'before-dot' and 'after-send' are the two sides of the one window plain SMTP cannot close: the
+# outbox row says 'sending' and nobody knows whether the server accepted the message.
+RESEND = {"after-archive": 1, "after-claim": 1, "after-build": 1, "after-prepare": 1, "before-dot": 1,
+          "after-send": 2, "after-record": 1}
+SKIP = {"before-dot": 0, "after-send": 1}
+
+
+def _kill_then_rerun(config, mailbox, smtp, point: str) -> list:
+    msg = unit_message(UNIT_A_MAIL, f"自评表 {point}", [good_workbook()])
+    mailbox.deliver(msg)
+    crashed = run_cli(config, env={"XLREPORT_TEST_CRASH_AT": point})
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    rerun = run_cli(config)
+    assert rerun.returncode == 0, rerun.stderr
+    assert mailbox.unseen() == []
+    return smtp.to(UNIT_A_MAIL)
+
+
+@pytest.mark.parametrize("point", list(RESEND))
+def test_kill_9_then_rerun(mail_env, point):
+    config, mailbox, smtp = mail_env
+    replies = _kill_then_rerun(config, mailbox, smtp, point)
+    assert len(replies) == RESEND[point]
+    assert len({r.message["Message-ID"] for r in replies}) == 1  # a duplicate is the identical message
+    with sqlite3.connect(config.parent / "registry.db") as con:
+        status, = con.execute("select status from messages").fetchone()
+        state, uncertain = con.execute("select state, uncertain_resends from outbox").fetchone()
+        n_subs, = con.execute("select count(*) from submissions").fetchone()
+    assert (status, state, n_subs) == ("replied", "sent", 1)
+    assert uncertain == (1 if point in ("before-dot", "after-send") else 0)
+    if point in ("after-send", "after-record"):  # and a later run still sends nothing
+        assert run_cli(config).returncode == 0
+        assert len(smtp.to(UNIT_A_MAIL)) == RESEND[point]
+
+
+@pytest.mark.parametrize("point", list(SKIP))
+def test_kill_9_in_the_window_with_skip_policy(tmp_path, mailbox, smtp_server, roster, point):
+    config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
+                          extra_policy='on_uncertain = "skip"')
+    replies = _kill_then_rerun(config, mailbox, smtp_server, point)
+    assert len(replies) == SKIP[point]
+
+
+def test_external_kill_9_while_paused(mail_env):
+    """A real ``kill -9`` from outside, while the process holds a prepared reply."""
+    config, mailbox, smtp = mail_env
+    for i in range(3):
+        mailbox.deliver(unit_message(UNIT_A_MAIL, f"第{i}封", [good_workbook()]))
+    env = dict(os.environ, XLREPORT_TEST_PAUSE_AT="after-prepare")
+    proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config), "--once"],
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=str(config.parent))
+    try:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            if "XLREPORT-PAUSED after-prepare" in line:
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(10) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()  # type: ignore[union-attr]
+    assert smtp.messages == []
+    assert run_cli(config).returncode == 0
+    assert run_cli(config).returncode == 0
+    subjects = sorted(c.message["Subject"] for c in smtp.to(UNIT_A_MAIL))
+    assert subjects == ["Re: 第0封", "Re: 第1封", "Re: 第2封"]
+
+
+def test_process_dying_repeatedly_is_failed_after_bounded_attempts(tmp_path, mailbox, smtp_server, roster):
+    smtp = smtp_server
+    config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp.port, roster=roster,
+                          extra_policy="max_attempts = 2")
+    mailbox.deliver(unit_message(UNIT_C_MAIL, "每次都崩溃", [good_workbook()]))
+    mailbox.deliver(unit_message(UNIT_A_MAIL, "排在后面", [good_workbook()]))
+    for _ in range(2):  # max_attempts = 2: each run dies inside the first message
+        assert run_cli(config, env={"XLREPORT_TEST_CRASH_AT": "after-claim"}).returncode == -signal.SIGKILL
+    result = run_cli(config)
+    assert result.returncode == 0, result.stderr
+    # The queue is not blocked; the dying message got one notice and is recorded as failed.
+    assert [c.message["Subject"] for c in smtp.to(UNIT_A_MAIL)] == ["Re: 排在后面"]
+    notices = smtp.to(UNIT_C_MAIL)
+    assert len(notices) == 1 and "人工处理" in notices[0].message.get_body(("plain",)).get_content()
+    with sqlite3.connect(config.parent / "registry.db") as con:
+        row = con.execute("select status, attempts, reason from messages where sender=?", (UNIT_C_MAIL,)).fetchone()
+    assert row[0] == "failed" and row[1] == 3 and "2次" in row[2]
+    assert run_cli(config).returncode == 0 and len(smtp.messages) == 2
+
+
+def test_build_exception_is_failed_with_reason_and_never_blocks(mail_env, monkeypatch):
+    from xlreport import pipeline
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
+
+    config_path, mailbox, smtp = mail_env
+    mailbox.deliver(unit_message(UNIT_C_MAIL, "触发程序错误", [("炸弹.xlsx", b"PK")]))
+    mailbox.deliver(unit_message(UNIT_A_MAIL, "正常", [good_workbook()]))
+    real = pipeline.build_file
+    calls = []
+
+    def flaky(path, **kw):
+        calls.append(path)
+        if "炸弹" in str(path):
+            raise RuntimeError("模拟的程序缺陷")
+        return real(path, **kw)
+
+    monkeypatch.setattr(pipeline, "build_file", flaky)
+    processor = Processor(load_config(config_path))
+    assert processor.run(once=True) == 0
+    assert sum("炸弹" in str(c) for c in calls) == 3  # bounded: max_attempts
+    assert len(smtp.to(UNIT_A_MAIL)) == 1
+    body = smtp.to(UNIT_C_MAIL)[0].message.get_body(("plain",)).get_content()
+    assert "内部错误" in body and "人工处理" in body
+    row = processor.registry.lookup(processor.registry.messages_with_status("failed")[0]["message_key"])
+    assert "模拟的程序缺陷" in row["reason"]
+    assert processor.run(once=True) == 0 and len(smtp.messages) == 2
+
+
+def test_same_message_twice_and_without_message_id(mail_env):
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
+
+    config_path, mailbox, smtp = mail_env
+    processor = Processor(load_config(config_path))
+    msg = unit_message(UNIT_C_MAIL, "重复投递")
+    mailbox.deliver(msg)
+    mailbox.deliver(msg)  # the same message delivered twice in one pass
+    bare = unit_message(UNIT_C_MAIL, "没有Message-ID")
+    del bare["Message-ID"]
+    mailbox.deliver(bare)
+    assert processor.run(once=True) == 0
+    mailbox.deliver(bare)  # same bytes again: recognised by their hash
+    assert processor.run(once=True) == 0
+    assert sorted(c.message["Subject"] for c in smtp.messages) == ["Re: 没有Message-ID", "Re: 重复投递"]
