@@ -164,6 +164,8 @@ class IndicatorResult:
     report_sentence: str  # the scoring sentence the report prints after 完成情况说明
     degree: str | None = None  # for 定性: 达成 / 部分达成 / 未达成
     manual: bool = False
+    target_shown: str = ""  # the target and actual as the notes print them ("≥95%", "97.5%")
+    actual_shown: str = ""
 
     @property
     def name(self) -> str:

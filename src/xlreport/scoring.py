@@ -280,6 +280,15 @@ def _relative(target: Target, actual: Actual, last_year: Decimal | None) -> tupl
 
 
 def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
+    """Score one row; the result carries the target and actual as its sentences show them."""
+    shown: dict[str, str] = {}
+    result = _score_indicator(row, ctx, shown)
+    result.target_shown = shown.get("target", "")
+    result.actual_shown = shown.get("actual", "")
+    return result
+
+
+def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> IndicatorResult:
     name = row.name or f"第{row.row}行"
     f_weight, f_target, f_actual = row.field("weight"), row.field("target"), row.field("actual")
     f_unit, f_nature, f_method = row.field("unit"), row.field("nature"), row.field("method")
@@ -337,6 +346,7 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
     if method is None:
         method = "定性" if target.kind == "text" else "比例"
     target_shown = _display_target(target, unit_col)
+    shown["target"] = target_shown
 
     # Actual
     budget_rate = is_budget_rate_name(row.name)
@@ -356,6 +366,7 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
     else:
         actual = parse_actual(f_actual.value, f_actual.raw.number_format, unit_col or None)
     actual_shown = _display_actual(actual)
+    shown["actual"] = actual_shown
 
     if weight is None:
         return _error_result(row, None, method, "分值无效")

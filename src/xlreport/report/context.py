@@ -150,12 +150,14 @@ def _indicator(ind: IndicatorResult, evaluation: Evaluation) -> dict[str, Any]:
         scoring = "本项指标存在错误，暂无法评分。"
     else:
         scoring = sentence(one_line(ind.report_sentence)) or "根据评分标准，本项指标得满分。"
+        if scoring.rstrip("。") and scoring.rstrip("。") in explanation:
+            scoring = ""  # the unit's own paragraph already says it
     return {
         "name": one_line(ind.name) or f"第{src.row}行指标",
         "level1": one_line(src.level1),
         "level2": one_line(src.level2),
-        "target": shown_target(ind),
-        "actual": shown_actual(ind, evaluation),
+        "target": one_line(ind.target_shown) or shown_target(ind),
+        "actual": one_line(ind.actual_shown) or shown_actual(ind, evaluation),
         "weight": fmt(ind.weight) if ind.weight is not None else DASH,
         "score": ("不计分" if status == "excluded" else score_text(ind.final)),
         "rate": ("—" if status == "excluded" else rate_text(ind.final, ind.weight)),
