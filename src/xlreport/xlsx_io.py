@@ -125,6 +125,12 @@ def load_book(path: str | Path, info: FileInfo) -> LoadedBook:
 
 
 # Applying a plan -----------------------------------------------------------------------
+def _set_value(cell, value: Any) -> None:
+    """Text that starts with '=' (an indicator named '=…', a user's note) stays text."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
 def _fill_rgb(cell) -> str | None:
     fill = cell.fill
     if fill is None or fill.fill_type != "solid":
@@ -197,7 +203,7 @@ def _write_output_sheet(wb, sheet: OutputSheet, index: int | None, styler: _Styl
         style = sheet.styles.get(r)
         for c, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
-            cell.value = value
+            _set_value(cell, value)
             styler(cell, style, sheet.formats.get((r, c)))
         if r in sheet.row_fills:
             ws.cell(row=r, column=1).fill = solid_fill(sheet.row_fills[r])
@@ -259,7 +265,7 @@ def apply_plan(wb, plan: WritePlan) -> None:
         if ws is None:
             continue
         cell = ws.cell(row=write.row, column=write.col)
-        cell.value = write.value
+        _set_value(cell, write.value)
         styler(cell, write.style, write.number_format)
     for (sheet_name, col), width in plan.column_widths.items():
         ws = sheet_of(sheet_name)
