@@ -7,11 +7,11 @@ the roster with nothing usable are listed as 未提交.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable
 
 HEADERS = ("单位", "项目", "年度", "全年预算数", "全年执行数", "执行率", "总分", "等级", "错误数", "警告数", "状态",
            "提交时间", "备注")
@@ -49,7 +49,7 @@ def _latest(rows: Iterable[SummaryRow]) -> list[SummaryRow]:
 def _finish(rows: list[SummaryRow], roster_units: list[str], unusable: dict[str, list[str]]) -> list[SummaryRow]:
     rows = _latest(rows)
     present = {_key(r.unit) for r in rows}
-    for unit, files in unusable.items():
+    for unit in unusable:
         if _key(unit) not in present and unit not in roster_units:
             roster_units = [*roster_units, unit]
     for unit in roster_units:
@@ -67,7 +67,7 @@ def _local(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:  # the registry stores UTC
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone().replace(tzinfo=None, microsecond=0)
 
 

@@ -247,5 +247,5 @@ def run_cli(config: Path, *extra: str, env: dict | None = None, timeout: float =
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config), "--once",
-                           *extra], capture_output=True, text=True, env=full_env, timeout=timeout,
+                           *extra], capture_output=True, text=True, env=full_env, timeout=timeout, check=False,
                           cwd=str(config.parent))

@@ -7,8 +7,18 @@ import sqlite3
 
 import openpyxl
 import pytest
-from mail_fixtures import (STRANGER, UNIT_A, UNIT_A_MAIL, UNIT_B_MAIL, UNIT_C, UNIT_C_MAIL, error_workbook,
-                           good_workbook, run_cli, unit_message)
+from mail_fixtures import (
+    STRANGER,
+    UNIT_A,
+    UNIT_A_MAIL,
+    UNIT_B_MAIL,
+    UNIT_C,
+    UNIT_C_MAIL,
+    error_workbook,
+    good_workbook,
+    run_cli,
+    unit_message,
+)
 
 
 def _attachments(msg):
@@ -184,10 +194,10 @@ def test_loop_mode_polls_until_stopped(mail_env, tmp_path, roster):
     import threading
     import time
 
+    from mail_fixtures import write_config
+
     from xlreport.mail.config import load_config
     from xlreport.mail.processor import Processor
-
-    from mail_fixtures import write_config
 
     _, mailbox, smtp = mail_env
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp.port, roster=roster,
@@ -215,7 +225,7 @@ def test_sigterm_stops_the_service(mail_env):
     import sys
     import time
 
-    config, mailbox, smtp = mail_env
+    config, _mailbox, _smtp = mail_env
     proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config)],
                             stderr=subprocess.PIPE, text=True, cwd=str(config.parent))
     try:

@@ -11,7 +11,14 @@ import time
 import uuid
 
 import pytest
-from mail_fixtures import UNIT_A_MAIL, UNIT_B_MAIL, UNIT_C_MAIL, good_workbook, unit_message, write_config
+from mail_fixtures import (
+    UNIT_A_MAIL,
+    UNIT_B_MAIL,
+    UNIT_C_MAIL,
+    good_workbook,
+    unit_message,
+    write_config,
+)
 
 PG_ENV = "XLREPORT_TEST_PG_URL"
 
@@ -26,8 +33,8 @@ def pg_url():
 
     url = make_url(base)
     name = f"xlreport_t_{uuid.uuid4().hex[:10]}"
-    admin = dict(host=url.host, port=url.port or 5432, user=url.username, password=url.password or None,
-                 dbname=url.database or "postgres")
+    admin = {"host": url.host, "port": url.port or 5432, "user": url.username, "password": url.password or None,
+                 "dbname": url.database or "postgres"}
     try:
         with psycopg.connect(**admin, autocommit=True, connect_timeout=5) as con:
             con.execute(f'CREATE DATABASE "{name}"')
@@ -97,7 +104,7 @@ def test_leases_expire_and_dead_local_owners_are_free(registry_url):
     time.sleep(0.4)
     assert registry.claim(key, "otherhost:2:b", lease_seconds=60).claimed  # expired: taken over
     # A process on this host that was killed: its lease is free at once.
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     ghost = make_owner().split(":")[0] + f":{dead.stdout.strip()}:x"
     key2 = f"mid:{uuid.uuid4()}"
     _register(registry, key2)

@@ -14,7 +14,14 @@ import subprocess
 import sys
 
 import pytest
-from mail_fixtures import UNIT_A_MAIL, UNIT_C_MAIL, good_workbook, run_cli, unit_message, write_config
+from mail_fixtures import (
+    UNIT_A_MAIL,
+    UNIT_C_MAIL,
+    good_workbook,
+    run_cli,
+    unit_message,
+    write_config,
+)
 
 # Where the process can die, in processing order, and how many replies the unit ends up with.
 # 'before-dot' and 'after-send' are the two sides of the one window plain SMTP cannot close: the

@@ -64,7 +64,7 @@ def parse_message(raw: bytes) -> Incoming:
         if Path(name).suffix.lower() in SPREADSHEET_SUFFIXES or ctype.startswith(SPREADSHEET_TYPES):
             try:
                 data = part.get_payload(decode=True) or b""
-            except Exception:  # a broken transfer encoding: let build_file call it corrupt
+            except Exception:  # noqa: BLE001 - a broken transfer encoding: let build_file call it corrupt
                 data = b""
             inc.attachments.append(Attachment(_unique(name, used), data, ctype))
         else:
@@ -75,7 +75,7 @@ def parse_message(raw: bytes) -> Incoming:
 def _header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
-    except Exception:  # undecodable header: keep going with nothing
+    except Exception:  # noqa: BLE001 - undecodable header: keep going with nothing
         return ""
     return str(value) if value is not None else ""
 
@@ -101,16 +101,14 @@ def _file_parts(msg: Message):
         if part.is_multipart():
             continue
         disposition = (part.get_content_disposition() or "").lower()
-        if disposition == "attachment" or part.get_filename() or part.get_param("name"):
-            yield part
-        elif part.get_content_type().startswith(SPREADSHEET_TYPES):
+        if disposition == "attachment" or part.get_filename() or part.get_param("name") or part.get_content_type().startswith(SPREADSHEET_TYPES):
             yield part
 
 
 def _part_filename(part: Message) -> str:
     try:
         name = part.get_filename()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a malformed parameter: fall back to name=
         name = None
     if not name:
         value = part.get_param("name")

@@ -20,7 +20,7 @@ class MailConfigError(XlreportError):
     """``mail.toml`` cannot be used (exit code 2)."""
 
     @classmethod
-    def make(cls, path: Path | str, detail: str) -> "MailConfigError":
+    def make(cls, path: Path | str, detail: str) -> MailConfigError:
         return cls("mail-config", f"邮件配置文件“{path}”有误：{detail}")
 
 

@@ -32,6 +32,7 @@ What a restart does after ``kill -9`` at any point:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -40,18 +41,40 @@ import smtplib
 import ssl as ssl_module
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Callable
 
 from . import archive
-from .compose import (MAX_PROBLEM_LINES, SIGNATURE, WORKBOOK_SUFFIXES, Attachment, Incoming, build_reply,
-                      greeting, how_to_text, money, ordinal, parse_message, reply_message_id)
+from .compose import (
+    MAX_PROBLEM_LINES,
+    SIGNATURE,
+    WORKBOOK_SUFFIXES,
+    Attachment,
+    Incoming,
+    build_reply,
+    greeting,
+    how_to_text,
+    money,
+    ordinal,
+    parse_message,
+    reply_message_id,
+)
 from .config import MailConfig
-from .registry import (DONE_STATUSES, FAILED, QUARANTINED, REPLIED, SENDING, SENT, ABANDONED, LeaseLost,
-                       Registry, make_owner)
+from .registry import (
+    ABANDONED,
+    DONE_STATUSES,
+    FAILED,
+    QUARANTINED,
+    REPLIED,
+    SENDING,
+    SENT,
+    LeaseLost,
+    Registry,
+    make_owner,
+)
 from .roster import Roster, load_roster, normalise_address
 
 log = logging.getLogger("xlreport.mail")
@@ -126,10 +149,8 @@ class ImapSession:
                 self.box.folder.create(self.processed)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(*IMAP_ERRORS):
             self.box.logout()
-        except Exception:
-            pass
 
     def pending_uids(self) -> list[str]:
         from imap_tools import AND
@@ -232,11 +253,9 @@ class SmtpSender:
         finally:
             try:
                 smtp.quit()
-            except Exception:
-                try:
+            except (OSError, smtplib.SMTPException):
+                with contextlib.suppress(OSError):
                     smtp.close()
-                except Exception:
-                    pass
 
 
 # Results of one attachment -------------------------------------------------------------------------
@@ -479,7 +498,7 @@ class Processor:
         for _ in range(self.config.policy.max_attempts):
             try:
                 outcome = build_file(source, output=output, report=True)
-            except Exception as exc:  # a bug in the build: retried, then reported, never blocks the queue
+            except Exception as exc:  # noqa: BLE001 - a bug in the build: retried, then reported, never blocks the queue
                 last = exc
                 log.warning("构建 %s 出错：%s: %s", att.name, type(exc).__name__, exc)
                 continue
@@ -506,18 +525,18 @@ class Processor:
         mid = reply_message_id(key, from_addr)
         sender_addr = incoming.sender
         msg = build_reply(incoming, from_addr=from_addr, to=[sender_addr], cc=cc, body=body, attachments=files,
-                          message_id=mid, date=datetime.now(timezone.utc).astimezone())
+                          message_id=mid, date=datetime.now(UTC).astimezone())
         data = bytes(msg)
         path, _ = archive.store(self.config.store.archive_dir, data, sub="sent")
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         rows = [self._submission_row(r, unit, incoming.sender, now) for r in results]
         self.registry.prepare_reply(key, self.owner, reply_message_id=mid, sender=from_addr,
                                     recipients=[sender_addr, *cc], reply_path=str(path),
                                     final_status=final_status, final_reason=final_reason, unit=unit, rows=rows)
 
     def _submission_row(self, r: FileResult, unit: str, sender: str, now: datetime) -> dict:
-        row: dict = dict(file_name=r.name, unit=unit, status=r.status, sender=sender, submitted_at=now,
-                         reason=r.rejected or r.internal)
+        row: dict = {"file_name": r.name, "unit": unit, "status": r.status, "sender": sender, "submitted_at": now,
+                         "reason": r.rejected or r.internal}
         ev = getattr(r.outcome, "evaluation", None) if r.outcome is not None else None
         if ev is not None and not r.rejected:
             info, budget = ev.input.info, ev.budget

@@ -15,13 +15,28 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, Numeric, String, Table, Text, UniqueConstraint,
-                        create_engine, func, insert, select, update)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine, RowMapping
 
 metadata = MetaData()
@@ -103,7 +118,7 @@ submissions = Table(
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def make_owner() -> str:
@@ -187,10 +202,10 @@ class Registry:
         """Record an arrived, archived message (no-op when it is already known)."""
         now = utcnow()
         with self.engine.begin() as conn:
-            conn.execute(self._insert_ignore(messages, dict(
-                message_key=key, message_id=message_id, sender=sender, subject=subject, unit=unit,
-                raw_sha256=raw_sha256, archive_path=archive_path, raw_size=raw_size, status=RECEIVED,
-                attempts=0, received_at=now, updated_at=now)))
+            conn.execute(self._insert_ignore(messages, {
+                "message_key": key, "message_id": message_id, "sender": sender, "subject": subject, "unit": unit,
+                "raw_sha256": raw_sha256, "archive_path": archive_path, "raw_size": raw_size, "status": RECEIVED,
+                "attempts": 0, "received_at": now, "updated_at": now}))
             conn.execute(update(messages).where(messages.c.message_key == key,
                                                 messages.c.archive_path.is_(None))
                          .values(archive_path=archive_path, raw_sha256=raw_sha256, raw_size=raw_size))
@@ -234,8 +249,8 @@ class Registry:
     def finish(self, key: str, owner: str | None, status: str, reason: str | None = None,
                unit: str | None = None) -> None:
         cond = self._owned(key, owner) if owner else (messages.c.message_key == key)
-        values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires=None, reason=reason,
-                                      updated_at=utcnow(), done_at=utcnow())
+        values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_expires": None, "reason": reason,
+                                      "updated_at": utcnow(), "done_at": utcnow()}
         if unit is not None:
             values["unit"] = unit
         with self.engine.begin() as conn:

@@ -50,7 +50,7 @@ def load_roster(path: Path) -> Roster:
         raise RosterError("roster-missing", f"找不到单位名单“{path}”。请检查 mail.toml 中 [policy] roster 的路径。")
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a bad file
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
         raise RosterError("roster-unreadable", f"无法读取单位名单“{path}”（{exc}）。请用Excel另存为 .xlsx 后重试。") from None
     try:
         for ws in wb.worksheets:
