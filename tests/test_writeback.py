@@ -336,3 +336,14 @@ def test_text_starting_with_equals_stays_text(tmp_path):
     wb.save(tmp_path / "t.xlsx")
     cell = openpyxl.load_workbook(tmp_path / "t.xlsx").active["A1"]
     assert cell.data_type == "s" and cell.value == "=SUM(A2:A3) 是指标名称"
+
+
+def test_broken_report_template_keeps_the_written_workbook(tmp_path):
+    path = make_workbook(tmp_path / "wb.xlsx")
+    templates = tmp_path / "tpl"
+    templates.mkdir()
+    (templates / "gen_结论.j2").write_text("{% if %}", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(path), "--templates", str(templates)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "工作簿已写回" in result.output

@@ -111,19 +111,53 @@ def check(workbook: Path) -> None:
     sys.exit(outcome.exit_code)
 
 
-def collect_workbooks(paths: tuple[Path, ...]) -> list[Path]:
-    """Files as given; folders searched for workbooks, skipping our own outputs and backups."""
+REPORT_MARK = "_自评报告"  # pipeline.REPORT_SUFFIX without the extension (PDF/Word copies too)
+
+
+def collect_workbooks(paths: tuple[Path, ...] | list[Path], exclude: Path | None = None) -> list[Path]:
+    """Files as given; folders searched (recursively) for workbooks.
+
+    Skipped in folders: Excel lock files (``~$``), hidden files, our temporary files
+    (``.xlreport-``), backups (``*.xlsx.bak`` are not workbooks by suffix), reports and their
+    copies (``*_自评报告*``), and everything under ``exclude`` (the ``-o`` output folder, so a
+    second run does not score the first run's results). A file named explicitly is always
+    kept. A file reached twice is listed once.
+    """
     found: list[Path] = []
+    seen: set[Path] = set()
+    excluded = _resolved(exclude) if exclude is not None else None
+
+    def add(candidate: Path) -> None:
+        key = _resolved(candidate)
+        if key not in seen:
+            seen.add(key)
+            found.append(candidate)
+
     for path in paths:
-        if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                name = candidate.name
-                if (candidate.is_file() and candidate.suffix.lower() in WORKBOOK_SUFFIXES
-                        and not name.startswith(("~$", ".xlreport-", "."))):
-                    found.append(candidate)
-        else:
-            found.append(path)
+        if not path.is_dir():
+            add(path)
+            continue
+        for candidate in sorted(path.rglob("*")):
+            name = candidate.name
+            if (candidate.suffix.lower() not in WORKBOOK_SUFFIXES
+                    or name.startswith(("~$", ".xlreport-", "."))
+                    or REPORT_MARK in candidate.stem
+                    or (excluded is not None and _is_within(candidate, excluded))
+                    or not candidate.is_file()):
+                continue
+            add(candidate)
     return found
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return _resolved(path).is_relative_to(folder)
 
 
 @main.command()
@@ -139,39 +173,76 @@ def collect_workbooks(paths: tuple[Path, ...]) -> list[Path]:
 def build(paths: tuple[Path, ...], output: Path | None, report_path: Path | None, no_report: bool,
           templates_dir: Path | None, pdf: bool) -> None:
     """校验、评分，写回工作簿并生成自评报告。"""
-    from .pipeline import build_file
-
-    workbooks = collect_workbooks(paths)
-    console = _console()
+    workbooks = collect_workbooks(paths, exclude=output if output is not None and output.is_dir() else None)
     if not workbooks:
         click.echo("没有找到要处理的工作簿（.xlsx / .xlsm）。", err=True)
         sys.exit(EXIT_UNUSABLE)
     if len(workbooks) == 1 and not (output and output.is_dir()):
-        outcome = build_file(workbooks[0], output=output, report=not no_report, report_path=report_path,
-                             templates_dir=templates_dir, pdf=pdf)
-        _report_one(outcome, console)
-        sys.exit(outcome.exit_code)
+        sys.exit(_build_one(workbooks[0], output, not no_report, report_path, templates_dir, pdf))
+    if report_path is not None:
+        click.echo("--report 只能用于单个工作簿；批量处理时报告与各工作簿放在一起。", err=True)
+        sys.exit(EXIT_UNUSABLE)
     from .batch import run_batch
 
     sys.exit(run_batch(workbooks, output_dir=output, report=not no_report, templates_dir=templates_dir,
-                       pdf=pdf, console=console))
+                       pdf=pdf, console=_console()))
 
 
-def _report_one(outcome, console) -> None:
+def _build_one(workbook: Path, output: Path | None, report: bool, report_path: Path | None,
+               templates_dir: Path | None, pdf: bool) -> int:
+    """One workbook, answered as fast as the work allows.
+
+    A one-shot process: the cycle collector is paused while the workbook is built (nothing
+    lives long enough for it to pay; ~5% of the run), and the answer is printed with plain
+    click output rather than a rich table (rich's import and table layout cost more than the
+    whole scoring). ``check`` keeps the table.
+    """
+    import gc
+
+    from .pipeline import build_file
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        outcome = build_file(workbook, output=output, report=report, report_path=report_path,
+                             templates_dir=templates_dir, pdf=pdf)
+    finally:
+        if enabled:
+            gc.enable()
+    _report_one(outcome)
+    return outcome.exit_code
+
+
+LEVEL_COLOURS = {"错误": "red", "警告": "yellow", "提示": "cyan"}
+
+
+def _echo_problems(outcome) -> None:
+    from .planner import sort_problems
+
+    for p in sort_problems(outcome.problems):
+        where = f"{p.sheet}!{p.cell}" if p.sheet and p.cell else (p.sheet or "")
+        level = p.level.value
+        click.echo(f"{click.style(level, fg=LEVEL_COLOURS.get(level))}  {p.code}  "
+                   f"{where + '  ' if where else ''}{p.message}")
+
+
+def _report_one(outcome) -> None:
     if outcome.failure is not None:
         click.echo(outcome.failure.message, err=True)
+        for notice in outcome.notices:
+            click.echo(notice, err=True)
         return
     if outcome.problems:
-        _print_problems(outcome, console)
+        _echo_problems(outcome)
     if outcome.workbook_path:
-        console.print(f"已写回工作簿：{outcome.workbook_path}")
+        click.echo(f"已写回工作簿：{outcome.workbook_path}")
     if outcome.report_path:
-        console.print(f"已生成自评报告：{outcome.report_path}")
+        click.echo(f"已生成自评报告：{outcome.report_path}")
     if outcome.pdf_path:
-        console.print(f"已生成PDF：{outcome.pdf_path}")
+        click.echo(f"已生成PDF：{outcome.pdf_path}")
     for notice in outcome.notices:
-        console.print(notice)
-    console.print(outcome.summary)
+        click.echo(notice)
+    click.echo(outcome.summary)
 
 
 def _register_optional_groups() -> None:

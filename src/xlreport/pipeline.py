@@ -119,7 +119,12 @@ def _build(source: Path, output, write: bool, report: bool, report_path, templat
             from .report import write_report
 
             destination = Path(report_path) if report_path else default_report_path(outcome.workbook_path)
-            outcome.report_path = write_report(evaluation, destination, templates_dir=templates_dir)
+            try:
+                outcome.report_path = write_report(evaluation, destination, templates_dir=templates_dir)
+            except XlreportError as exc:  # the workbook is already written; say so
+                outcome.failure, outcome.exit_code = exc, EXIT_UNUSABLE
+                outcome.notices.append(f"工作簿已写回：{outcome.workbook_path}，但自评报告未能生成。")
+                return outcome
             if pdf:
                 from .report import convert_to_pdf
 
