@@ -47,22 +47,41 @@ FLOOR = [PYTHON, "-c", "import sys, openpyxl; openpyxl.load_workbook(sys.argv[1]
 @dataclass
 class Run:
     seconds: float
-    max_rss_mb: float
     exit_code: int
 
 
+# Linux counts the RSS a process had before exec() in its maximum, so a child forked from this
+# (large) benchmark process would report at least our own size. Memory is therefore measured
+# through a tiny spawner started without site-packages (about 8 MB), whose only child is the
+# command; timing runs start the command directly, so the spawner's start-up is not counted.
+SPAWNER = [PYTHON, "-S", "-c", (
+    "import os, sys, resource\n"
+    "pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,"
+    " file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])\n"
+    "_, status = os.waitpid(pid, 0)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))")]
+
+
+def _check(code: int, cmd: list[str], err: bytes) -> None:
+    if code not in (0, 1):  # 1: the workbook has errors, still a complete build
+        raise SystemExit(f"command failed ({code}): {' '.join(cmd)}\n{err.decode(errors='replace')}")
+
+
 def run(cmd: list[str], env: dict[str, str]) -> Run:
-    """Run a command; wall time and its own maximum resident set size (os.wait4)."""
+    """Run a command in a fresh process; its wall time and exit code."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    proc.stderr and proc.stderr.close()
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err}")
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode)
+    _check(proc.returncode, cmd, proc.stderr)
+    return Run(seconds, proc.returncode)
+
+
+def peak_mb(cmd: list[str], env: dict[str, str]) -> float:
+    """Maximum resident set size of one run of the command, in MB."""
+    proc = subprocess.run(SPAWNER + cmd, env=env, capture_output=True)
+    _check(proc.returncode, cmd, proc.stderr)
+    return int(proc.stdout.split()[-1]) / 1024
 
 
 def report_available(env: dict[str, str]) -> bool:
@@ -114,8 +133,9 @@ def single(workbook: Path, work: Path, runs: int, env: dict[str, str], with_repo
     summary = {}
     for name, rs in results.items():
         ratios = [r.seconds / f.seconds for r, f in zip(rs, floor)]
+        peak = max(peak_mb(commands[name], env) for _ in range(3))
         summary[name] = dict(median=median([r.seconds for r in rs]), ratio=median(ratios),
-                             peak=max(r.max_rss_mb for r in rs), exit=rs[-1].exit_code)
+                             peak=peak, exit=rs[-1].exit_code)
     return summary
 
 
@@ -183,6 +203,7 @@ def main() -> None:
         what = f"generated 项目支出 workbook, {args.indicators or 45} indicators"
 
     print(f"machine : {machine()}")
+    print(f"load    : {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min) before the runs")
     print(f"workbook: {what} ({one.stat().st_size / 1024:.0f} KB)")
     print(f"bytecode: {'as the environment says' if args.cold_bytecode else 'cached (warm)'}; "
           f"reports: {'yes' if with_report else 'not available (xlreport.report missing) — measured without'}")
@@ -198,6 +219,7 @@ def main() -> None:
         print(f"    {'mode':<22}{'workbooks':>10}{'seconds':>10}{'wb/s':>10}{'reports':>9}")
         for label, r in b.items():
             print(f"    {label:<22}{r['n']:>10}{r['seconds']:>10.2f}{r['rate']:>10.1f}{r['reports']:>9}")
+    print(f"\nload    : {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min) after the runs")
     key = "build" if "build" in s else "build --no-report"
     print(f"\n(c) peak memory of one `{key}`: {s[key]['peak']:.1f} MB (floor {s['floor']['peak']:.1f} MB)")
     if args.markdown:
