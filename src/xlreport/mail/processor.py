@@ -47,6 +47,9 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..failures import XlreportError
 from . import archive
 from .compose import (
     MAX_PROBLEM_LINES,
@@ -222,6 +225,7 @@ class SmtpSender:
             raise SendError(f"SMTP登录失败（{exc.smtp_code}）", permanent=False) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise SendError(f"无法连接SMTP服务器：{exc}") from exc
+        in_data = False
         try:
             try:
                 code, resp = smtp.mail(parseaddr(sender)[1] or sender)
@@ -238,12 +242,14 @@ class SmtpSender:
                 code, resp = smtp.docmd("DATA")
                 if code != 354:
                     raise SendError(f"DATA 被拒绝：{code} {resp!r}", permanent=code >= 500)
+                in_data = True
                 smtp.send(_dot_stuffed(data))
             except (OSError, smtplib.SMTPException) as exc:
                 raise SendError(f"SMTP发送中断：{exc}") from exc
             before_dot()
             try:
                 smtp.send(b".\r\n")
+                in_data = False
                 code, resp = smtp.getreply()
             except (OSError, smtplib.SMTPException) as exc:
                 raise SendError(f"发送结束时连接中断，无法确认是否已发出：{exc}", uncertain=True) from exc
@@ -251,11 +257,15 @@ class SmtpSender:
                 raise SendError(f"邮件被服务器拒收：{code} {resp!r}", permanent=code >= 500)
             return refused
         finally:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
+            if in_data:  # abandoned before the final dot: drop the connection, the server discards it
                 with contextlib.suppress(OSError):
                     smtp.close()
+            else:
+                try:
+                    smtp.quit()
+                except (OSError, smtplib.SMTPException):
+                    with contextlib.suppress(OSError):
+                        smtp.close()
 
 
 # Results of one attachment -------------------------------------------------------------------------
@@ -313,7 +323,13 @@ class Processor:
             return Roster()
         mtime = path.stat().st_mtime if path.exists() else None
         if self._roster is None or self._roster.mtime != mtime:
-            self._roster = load_roster(path)
+            try:
+                self._roster = load_roster(path)
+            except XlreportError as exc:
+                if self._roster is None:
+                    raise
+                log.error("%s 继续使用上次读取的单位名单。", exc.message)
+                self._roster.mtime = mtime
         return self._roster
 
     # Loop --------------------------------------------------------------------------------------
@@ -381,6 +397,10 @@ class Processor:
                     log.error("%s", exc)
                 except IMAP_ERRORS as exc:  # the IMAP connection broke mid-message
                     stats.outage = f"IMAP连接中断：{type(exc).__name__}: {exc}"
+                    stats.pending += 1
+                    log.error("%s", stats.outage)
+                except SQLAlchemyError as exc:  # the registry's database is unreachable
+                    stats.outage = f"登记簿数据库错误：{type(exc).__name__}: {exc}"
                     stats.pending += 1
                     log.error("%s", stats.outage)
         finally:
@@ -685,7 +705,7 @@ class Processor:
         return final
 
     def _before_dot(self, key: str) -> None:
-        self.registry.mark_sending(key)
+        self.registry.mark_sending(key, self.owner, self.config.policy.lease_seconds)
         crash_point("before-dot")
 
     def _final(self, key: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -178,7 +179,24 @@ class Registry:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=FULL")
                 cur.close()
-        metadata.create_all(self.engine)
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        """Create missing tables; safe when several processors start at once on a fresh database."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    if self.is_postgres:
+                        conn.execute(text("SELECT pg_advisory_xact_lock(7207310001)"))
+                    metadata.create_all(conn)
+                return
+            except DBAPIError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))  # another processor was creating them: look again
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -286,8 +304,14 @@ class Registry:
                 conn.execute(insert(submissions).values(message_key=key, seq=seq, submitted_at=row.pop(
                     "submitted_at", now), **row))
 
-    def mark_sending(self, key: str) -> None:
+    def mark_sending(self, key: str, owner: str, lease_seconds: float) -> None:
+        """Commit 'sending' — only while we still hold the lease, which is renewed for the send."""
+        now = utcnow()
         with self.engine.begin() as conn:
+            held = conn.execute(update(messages).where(self._owned(key, owner))
+                                .values(lease_expires=now + timedelta(seconds=lease_seconds), updated_at=now))
+            if held.rowcount != 1:
+                raise LeaseLost(key)
             conn.execute(update(outbox).where(outbox.c.message_key == key)
                          .values(state=SENDING, sending_at=utcnow(),
                                  send_attempts=outbox.c.send_attempts + 1))
