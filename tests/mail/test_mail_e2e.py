@@ -240,3 +240,24 @@ def test_sigterm_stops_the_service(mail_env):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_processed_folder_moves_done_messages(tmp_path, mailbox, smtp_server, roster):
+    """With [imap] processed_folder, done messages leave the inbox (read or unread does not matter)."""
+    from mail_fixtures import write_config
+
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
+
+    done = f"{mailbox.folder}-已处理"
+    config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
+                          extra_imap=f'processed_folder = "{done}"')
+    mailbox.deliver(unit_message(UNIT_C_MAIL, "移到已处理"))
+    mailbox.deliver(unit_message(STRANGER, "陌生人"))
+    processor = Processor(load_config(config))
+    assert processor.run(once=True) == 0
+    assert mailbox.all() == []
+    with mailbox.server.box(done) as box:
+        assert len(box.uids("ALL")) == 2
+    assert processor.run(once=True) == 0
+    assert len(smtp_server.messages) == 1
