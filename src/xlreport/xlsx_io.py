@@ -84,6 +84,94 @@ def _sheet_grid(ws, name: str, formulas: bool) -> SheetGrid:
     return grid
 
 
+def _cached_values_read_only(path: Path, info: FileInfo, formula_cells: dict[str, list[tuple[int, int]]]
+                             ) -> dict[str, dict[tuple[int, int], Any]]:
+    """The cached values of formula cells, from a second, read-only openpyxl pass."""
+    values_wb, _ = _load(path, info, data_only=True, read_only=True)
+    result: dict[str, dict[tuple[int, int], Any]] = {}
+    try:
+        for name, keys in formula_cells.items():
+            if not keys:
+                continue
+            ws = values_wb[name]
+            wanted = set(keys)
+            found = result.setdefault(name, {})
+            max_row = max(r for r, _ in keys)
+            for row in ws.iter_rows(min_row=1, max_row=max_row):
+                for cell in row:
+                    key = (getattr(cell, "row", None), getattr(cell, "column", None))
+                    if key in wanted:
+                        found[key] = cell.value
+    finally:
+        values_wb.close()
+    return result
+
+
+class _LazyStrings:
+    """The shared-string table, read only if a cached value actually refers to it."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+        self._strings: list | None = None
+
+    def __getitem__(self, index: int):
+        if self._strings is None:
+            self._reader.read_strings()
+            self._strings = self._reader.shared_strings
+        return self._strings[index]
+
+
+def _cached_values(path: Path, wb, formula_cells: dict[str, list[tuple[int, int]]]
+                   ) -> dict[str, dict[tuple[int, int], Any]] | None:
+    """The cached values of formula cells, read from just the sheets that have formulas.
+
+    The same openpyxl sheet parser the read-only pass uses (same XML parser, same number,
+    date and error conversion, using the styles and epoch of the workbook already loaded),
+    and the same cells: rows up to the last formula row, columns within the sheet's declared
+    dimension. What this skips is everything else a second load would redo (styles, every
+    other sheet, workbook objects). Returns None on anything unexpected, and the caller
+    falls back to the read-only pass.
+    """
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    try:
+        with open(path, "rb") as fh:
+            reader = ExcelReader(io.BytesIO(fh.read()), read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_workbook()
+        targets = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()
+                   if rel.target in reader.valid_files}
+        strings = _LazyStrings(reader)
+        result: dict[str, dict[tuple[int, int], Any]] = {}
+        for name, keys in formula_cells.items():
+            if not keys:
+                continue
+            target = targets.get(name)
+            if target is None:
+                return None
+            with reader.archive.open(target) as src:
+                dimensions = WorkSheetParser(src, []).parse_dimensions()
+            max_col = dimensions[2] if dimensions is not None else None
+            max_row = max(r for r, _ in keys)
+            wanted = set(keys)
+            found = result.setdefault(name, {})
+            with reader.archive.open(target) as src:
+                parser = WorkSheetParser(src, strings, data_only=True, epoch=wb.epoch,
+                                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+                for idx, row in parser.parse():
+                    if idx > max_row:
+                        break
+                    for cell in row:
+                        key = (cell["row"], cell["column"])
+                        if key in wanted and (max_col is None or 1 <= key[1] <= max_col):
+                            found[key] = cell["value"]
+        reader.archive.close()
+        return result
+    except Exception:  # noqa: BLE001 - the read-only pass will judge (and reject) the file
+        return None
+
+
 def load_book(path: str | Path, info: FileInfo) -> LoadedBook:
     """Load for reading and writing back. Formula cells get their cached values from a second,
     read-only pass only when the workbook has formulas."""
@@ -97,24 +185,15 @@ def load_book(path: str | Path, info: FileInfo) -> LoadedBook:
     cached: dict[tuple[str, str], Any] = {}
     formula_cells = {name: [k for k, c in g.cells.items() if c.formula is not None] for name, g in sheets.items()}
     if any(formula_cells.values()):
-        values_wb, _ = _load(path, info, data_only=True, read_only=True)
-        try:
-            for name, keys in formula_cells.items():
-                if not keys:
-                    continue
-                ws = values_wb[name]
-                wanted = set(keys)
-                max_row = max(r for r, _ in keys)
-                for row in ws.iter_rows(min_row=1, max_row=max_row):
-                    for cell in row:
-                        key = (getattr(cell, "row", None), getattr(cell, "column", None))
-                        if key in wanted:
-                            grid_cell = sheets[name].cells[key]
-                            sheets[name].cells[key] = RawCell(cell.value, grid_cell.number_format, grid_cell.formula)
-                            if cell.value is not None:
-                                cached[(name, a1(*key))] = cell.value
-        finally:
-            values_wb.close()
+        values = _cached_values(path, wb, formula_cells)
+        if values is None:  # something unusual: let openpyxl's read-only reader do it all
+            values = _cached_values_read_only(path, info, formula_cells)
+        for name, found in values.items():
+            for key, value in found.items():
+                grid_cell = sheets[name].cells[key]
+                sheets[name].cells[key] = RawCell(value, grid_cell.number_format, grid_cell.formula)
+                if value is not None:
+                    cached[(name, a1(*key))] = value
     from .safety import parts_lost_on_save
 
     lost = list(parts_lost_on_save(info))
