@@ -133,8 +133,11 @@ def make_indicators(n: int, rng: random.Random) -> list[dict[str, Any]]:
     return rows
 
 
-def make_workbook(path: Path, seed: int, n_indicators: int | None = None) -> Path:
-    """One filled 项目支出 workbook with 30–60 indicators (or exactly n_indicators)."""
+def make_workbook(path: Path, seed: int, n_indicators: int | None = None, formulas: bool = True) -> Path:
+    """One filled 项目支出 workbook with 30–60 indicators (or exactly n_indicators).
+
+    With ``formulas`` the 年度资金总额 row is =SUM() of the rows below it, with the cached values
+    Excel would have stored (so the build reads them, as it does for real files)."""
     rng = random.Random(seed)
     n = n_indicators or rng.randint(30, 60)
     place, project = rng.choice(PLACES), rng.choice(PROJECTS)
@@ -152,8 +155,28 @@ def make_workbook(path: Path, seed: int, n_indicators: int | None = None) -> Pat
     factory.fill(wb, info=info, budget={"年度资金总额": (budget, budget, executed),
                                         "其中：当年财政拨款": (budget, budget, executed)},
                  indicators=make_indicators(n, rng), snippets=snippets)
+    cached = _sum_formulas(wb) if formulas else {}
     wb.save(path)
+    if cached:
+        from xlreport.xlsx_io import _restore_cached_values
+
+        _restore_cached_values(path, cached)
     return path
+
+
+def _sum_formulas(wb) -> dict[tuple[str, str], Any]:
+    ws = wb[schema.SHEET_BUDGET]
+    total_row, _ = factory.find_label(ws, "年度资金总额")
+    header_row, _ = factory.find_label(ws, "全年预算数")
+    cached = {}
+    for cell in ws[header_row]:
+        if cell.value and schema.normalize_label(cell.value) in ("年初预算数", "全年预算数", "全年执行数"):
+            col = cell.column
+            value = ws.cell(total_row, col).value
+            first, last = ws.cell(total_row + 1, col).coordinate, ws.cell(total_row + 3, col).coordinate
+            ws.cell(total_row, col).value = f"=SUM({first}:{last})"
+            cached[(schema.SHEET_BUDGET, ws.cell(total_row, col).coordinate)] = value
+    return cached
 
 
 if __name__ == "__main__":  # python benchmarks/workbooks.py OUT_DIR [COUNT]
