@@ -157,3 +157,29 @@ def test_same_message_twice_and_without_message_id(mail_env):
     mailbox.deliver(bare)  # same bytes again: recognised by their hash
     assert processor.run(once=True) == 0
     assert sorted(c.message["Subject"] for c in smtp.messages) == ["Re: 没有Message-ID", "Re: 重复投递"]
+
+
+def test_report_that_cannot_be_written_still_replies_with_the_score(mail_env, monkeypatch):
+    from xlreport.failures import XlreportError
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
+    from xlreport.report import render
+
+    config_path, mailbox, smtp = mail_env
+
+    def broken(*args, **kwargs):
+        raise XlreportError("report-failed", "自评报告模板有误（测试）。")
+
+    import xlreport.report as report_pkg
+
+    monkeypatch.setattr(report_pkg, "write_report", broken, raising=False)
+    monkeypatch.setattr(render, "write_report", broken, raising=False)
+    mailbox.deliver(unit_message(UNIT_A_MAIL, "报告失败", [good_workbook()]))
+    processor = Processor(load_config(config_path))
+    assert processor.run(once=True) == 0
+    reply = smtp.to(UNIT_A_MAIL)[0].message
+    body = reply.get_body(("plain",)).get_content()
+    assert "总分100.00分" in body and "自评报告未能生成" in body
+    assert [p.get_filename() for p in reply.iter_attachments()] == ["红寺堡区2022年城乡居民医保补助资金绩效自评.xlsx"]
+    row = processor.registry.messages_with_status("replied")[0]
+    assert "自评报告未生成" in row["reason"]

@@ -275,6 +275,7 @@ class FileResult:
     outcome: object | None = None  # BuildOutcome
     rejected: str | None = None  # a plain message when the file cannot be used
     internal: str | None = None  # the build crashed (our bug)
+    report_failure: str | None = None  # scored and written, but the report could not be written
 
     @property
     def exit_code(self) -> int:
@@ -282,6 +283,8 @@ class FileResult:
             return 3
         if self.rejected:
             return 2
+        if self.report_failure:
+            return 0
         return self.outcome.exit_code  # type: ignore[union-attr]
 
     @property
@@ -487,7 +490,9 @@ class Processor:
                 results = [self._build(att, workdir) for att in incoming.attachments]
                 crash_point("after-build")
                 failed = [r for r in results if r.internal]
-                reason = "；".join(f"{r.name}：{r.internal}" for r in failed) or None
+                reason = "；".join([f"{r.name}：{r.internal}" for r in failed]
+                                  + [f"{r.name}：自评报告未生成（{r.report_failure}）" for r in results
+                                     if r.report_failure]) or None
                 self._prepare(key, incoming, unit, workdir, results,
                               final_status=FAILED if failed else REPLIED, final_reason=reason)
             crash_point("after-prepare")
@@ -524,6 +529,8 @@ class Processor:
                 continue
             if outcome.failure is not None:
                 message = outcome.failure.message.replace(str(source), att.name).replace(str(output), att.name)
+                if outcome.workbook_path and outcome.evaluation is not None and outcome.evaluation.complete:
+                    return FileResult(att.name, outcome=outcome, report_failure=message)
                 return FileResult(att.name, outcome=outcome, rejected=message)
             return FileResult(att.name, outcome=outcome)
         return FileResult(att.name, internal=f"{type(last).__name__}: {last}")
@@ -616,7 +623,7 @@ class Processor:
                 else:
                     money_line = f"    {project}；全年预算数未填写。"
                 wb_path = outcome.workbook_path  # type: ignore[union-attr]
-                if outcome.exit_code == 0:  # type: ignore[union-attr]
+                if r.exit_code == 0:
                     lines.append(f"    评分完成：总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
                                  f"错误{len(ev.errors)}个，警告{len(ev.warnings)}个，提示{len(ev.infos)}个。")
                     lines.append(money_line)
@@ -631,6 +638,8 @@ class Processor:
                         attached.append(f"“{files[-1][0]}”（自评报告）")
                     if attached:
                         lines.append(f"    附件：{'、'.join(attached)}。")
+                    if r.report_failure:
+                        lines.append("    自评报告未能生成，汇总单位将另行处理，无需重复发送。")
                     problems = sort_problems(ev.warnings)
                     if problems:
                         lines.append("    以下警告不影响评分，建议核对修改：")
