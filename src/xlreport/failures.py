@@ -25,7 +25,6 @@ FILE_FAILURES: dict[str, str] = {
     "file-newer-version": "工作簿模板版本为{found}，本工具只支持到版本{supported}。请升级xlreport后再评分。",
     "file-keeps-parts": "工作簿中含有{parts}，直接写回会丢失这些内容。请用 -o 指定另存的文件名。",
     "file-write-failed": "无法写入“{path}”：{reason}。原文件未被修改。请关闭在Excel中打开的该文件，或检查文件夹写入权限。",
-    "file-timeout": "处理文件“{path}”超时（超过{seconds}秒），已停止。请检查工作簿是否含有大量无关数据。",
 }
 
 
