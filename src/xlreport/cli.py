@@ -19,8 +19,40 @@ EXIT_INTERNAL = 3
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
+# Sub-command groups that live in their own modules: command name -> module (the module's
+# attribute of the same name is the click group). Imported only when the command is used or
+# listed, so `xlreport build` never pays for the mail/Excel/summary machinery.
+OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli"}
+
+
 class XlreportGroup(click.Group):
-    """Turns stray exceptions into a Chinese message instead of a traceback."""
+    """Turns stray exceptions into a Chinese message instead of a traceback; loads the
+    optional sub-command groups on first use."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in OPTIONAL_GROUPS:
+            command = self._load_optional(cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in OPTIONAL_GROUPS:
+            if name not in self.commands:
+                self._load_optional(name)
+        return super().list_commands(ctx)
+
+    def _load_optional(self, name: str):
+        import importlib
+
+        try:
+            module = importlib.import_module(OPTIONAL_GROUPS[name])
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("xlreport"):
+                return None  # that part is not installed in this build
+            raise
+        command = getattr(module, name)
+        self.add_command(command, name)
+        return command
 
     def invoke(self, ctx: click.Context):
         try:
@@ -244,23 +276,6 @@ def _report_one(outcome) -> None:
         click.echo(notice)
     click.echo(outcome.summary)
 
-
-def _register_optional_groups() -> None:
-    """Sub-command groups that live in their own modules (imported only when present)."""
-    import importlib
-
-    for module_name, attr in (("xlreport.excel_cli", "excel"), ("xlreport.mail.cli", "mail"),
-                              ("xlreport.summary_cli", "summary")):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("xlreport"):
-                continue
-            raise
-        main.add_command(getattr(module, attr))
-
-
-_register_optional_groups()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
