@@ -158,6 +158,12 @@ def write_summary(rows: list[SummaryRow], path: Path) -> Path:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{max(ws.max_row, 2)}"
     ws.row_dimensions[1].height = 22
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
     # The chart: scores by unit, from its own small table (only rows with a score).
     cs = wb.create_sheet("得分图")
