@@ -46,7 +46,8 @@ FLOOR = [PYTHON, "-c", "import sys, openpyxl; openpyxl.load_workbook(sys.argv[1]
 
 @dataclass
 class Run:
-    seconds: float
+    seconds: float  # wall clock
+    cpu: float  # user + system CPU seconds of the process and the workers it waited for
     exit_code: int
 
 
@@ -70,11 +71,15 @@ def _check(code: int, cmd: list[str], err: bytes) -> None:
 
 def run(cmd: list[str], env: dict[str, str]) -> Run:
     """Run a command in a fresh process; its wall time and exit code."""
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    seconds = time.perf_counter() - start
-    _check(proc.returncode, cmd, proc.stderr)
-    return Run(seconds, proc.returncode)
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        _check(code, cmd, err.read())
+    return Run(seconds, usage.ru_utime + usage.ru_stime, code)
 
 
 def peak_mb(cmd: list[str], env: dict[str, str]) -> float:
@@ -133,8 +138,10 @@ def single(workbook: Path, work: Path, runs: int, env: dict[str, str], with_repo
     summary = {}
     for name, rs in results.items():
         ratios = [r.seconds / f.seconds for r, f in zip(rs, floor)]
+        cpu_ratios = [r.cpu / f.cpu for r, f in zip(rs, floor)]
         peak = max(peak_mb(commands[name], env) for _ in range(3))
         summary[name] = dict(median=median([r.seconds for r in rs]), ratio=median(ratios),
+                             cpu=median([r.cpu for r in rs]), cpu_ratio=median(cpu_ratios),
                              peak=peak, exit=rs[-1].exit_code)
     return summary
 
@@ -152,17 +159,23 @@ def batch(sources: list[Path], work: Path, env: dict[str, str], with_report: boo
     if with_report:
         modes.insert(0, ("with reports", []))
     for label, extra in modes:
-        times = []
+        times, cpus = [], []
         for _ in range(repeats):
             out = work / "batch_out"
             shutil.rmtree(out, ignore_errors=True)
             r = run(XLREPORT + ["build", str(folder), "-o", str(out), *extra], env)
             times.append(r.seconds)
+            cpus.append(r.cpu)
             written = len(list(out.glob("*.xlsx")))
             reports = len(list(out.glob("*.docx")))
+        out = work / "batch_out"
+        shutil.rmtree(out, ignore_errors=True)
+        largest = peak_mb(XLREPORT + ["build", str(folder), "-o", str(out), *extra], env)
         best = min(times)
+        cpu_per_wb = min(cpus) / n
         summary[label] = dict(n=n, seconds=best, rate=n / best, written=written, reports=reports,
-                              median=median(times))
+                              median=median(times), cpu_ms=cpu_per_wb * 1000, largest=largest,
+                              capacity=(os.cpu_count() or 1) / cpu_per_wb)
     return summary
 
 
@@ -209,16 +222,21 @@ def main() -> None:
           f"reports: {'yes' if with_report else 'not available (xlreport.report missing) — measured without'}")
     s = single(one, work, args.runs, env, with_report)
     print(f"\n(a) one workbook, {args.runs} alternating runs, fresh interpreter each")
-    print(f"    {'command':<22}{'median s':>10}{'× floor':>10}{'peak MB':>10}{'exit':>6}")
+    print(f"    {'command':<22}{'median s':>10}{'× floor':>10}{'CPU s':>8}{'CPU ×':>8}{'peak MB':>10}{'exit':>6}")
     for name, r in s.items():
-        print(f"    {name:<22}{r['median']:>10.3f}{r['ratio']:>10.2f}{r['peak']:>10.1f}{r['exit']:>6}")
+        print(f"    {name:<22}{r['median']:>10.3f}{r['ratio']:>10.2f}{r['cpu']:>8.3f}{r['cpu_ratio']:>8.2f}"
+              f"{r['peak']:>10.1f}{r['exit']:>6}")
     b = {}
     if not args.no_batch:
         b = batch(sources, work, env, with_report, args.batch_repeats)
         print(f"\n(b) batch `xlreport build DIR -o OUT`, {os.cpu_count()} cores, best of {args.batch_repeats}")
-        print(f"    {'mode':<22}{'workbooks':>10}{'seconds':>10}{'wb/s':>10}{'reports':>9}")
+        print(f"    {'mode':<22}{'workbooks':>10}{'seconds':>10}{'wb/s':>8}{'reports':>9}"
+              f"{'CPU ms/wb':>11}{'cores/CPU':>11}{'max MB':>8}")
         for label, r in b.items():
-            print(f"    {label:<22}{r['n']:>10}{r['seconds']:>10.2f}{r['rate']:>10.1f}{r['reports']:>9}")
+            print(f"    {label:<22}{r['n']:>10}{r['seconds']:>10.2f}{r['rate']:>8.1f}{r['reports']:>9}"
+                  f"{r['cpu_ms']:>11.0f}{r['capacity']:>11.1f}{r['largest']:>8.0f}")
+        print("    (cores/CPU: workbooks/s the cores could give if nothing else ran — all cores ÷ CPU time per workbook;"
+              "\n     max MB: the largest single process of the batch, parent or worker)")
     print(f"\nload    : {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min) after the runs")
     key = "build" if "build" in s else "build --no-report"
     print(f"\n(c) peak memory of one `{key}`: {s[key]['peak']:.1f} MB (floor {s['floor']['peak']:.1f} MB)")
@@ -229,7 +247,8 @@ def main() -> None:
             if name in s:
                 print(f"| `{name}`, median | {s[name]['median'] * 1000:.0f} ms ({s[name]['ratio']:.2f}× floor) |")
         for label, r in b.items():
-            print(f"| batch {label}, {r['n']} workbooks | {r['rate']:.1f} workbooks/s ({r['seconds']:.2f} s) |")
+            print(f"| batch {label}, {r['n']} workbooks | {r['rate']:.1f} workbooks/s ({r['seconds']:.2f} s; "
+                  f"{r['cpu_ms']:.0f} ms CPU per workbook) |")
         print(f"| peak memory, one `{key}` | {s[key]['peak']:.0f} MB |")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
