@@ -84,14 +84,14 @@ def run(cmd: list[str], env: dict[str, str]) -> Run:
 
 def peak_mb(cmd: list[str], env: dict[str, str]) -> float:
     """Maximum resident set size of one run of the command, in MB."""
-    proc = subprocess.run(SPAWNER + cmd, env=env, capture_output=True)
+    proc = subprocess.run(SPAWNER + cmd, env=env, capture_output=True, check=False)
     _check(proc.returncode, cmd, proc.stderr)
     return int(proc.stdout.split()[-1]) / 1024
 
 
 def report_available(env: dict[str, str]) -> bool:
     probe = subprocess.run([PYTHON, "-c", "import xlreport.report as r; r.write_report"], env=env,
-                           capture_output=True)
+                           capture_output=True, check=False)
     return probe.returncode == 0
 
 
@@ -140,9 +140,9 @@ def single(workbook: Path, work: Path, runs: int, env: dict[str, str], with_repo
         ratios = [r.seconds / f.seconds for r, f in zip(rs, floor)]
         cpu_ratios = [r.cpu / f.cpu for r, f in zip(rs, floor)]
         peak = max(peak_mb(commands[name], env) for _ in range(3))
-        summary[name] = dict(median=median([r.seconds for r in rs]), ratio=median(ratios),
-                             cpu=median([r.cpu for r in rs]), cpu_ratio=median(cpu_ratios),
-                             peak=peak, exit=rs[-1].exit_code)
+        summary[name] = {"median": median([r.seconds for r in rs]), "ratio": median(ratios),
+                             "cpu": median([r.cpu for r in rs]), "cpu_ratio": median(cpu_ratios),
+                             "peak": peak, "exit": rs[-1].exit_code}
     return summary
 
 
@@ -173,9 +173,9 @@ def batch(sources: list[Path], work: Path, env: dict[str, str], with_report: boo
         largest = peak_mb(XLREPORT + ["build", str(folder), "-o", str(out), *extra], env)
         best = min(times)
         cpu_per_wb = min(cpus) / n
-        summary[label] = dict(n=n, seconds=best, rate=n / best, written=written, reports=reports,
-                              median=median(times), cpu_ms=cpu_per_wb * 1000, largest=largest,
-                              capacity=(os.cpu_count() or 1) / cpu_per_wb)
+        summary[label] = {"n": n, "seconds": best, "rate": n / best, "written": written, "reports": reports,
+                              "median": median(times), "cpu_ms": cpu_per_wb * 1000, "largest": largest,
+                              "capacity": (os.cpu_count() or 1) / cpu_per_wb}
     return summary
 
 

@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
-from xlreport import schema  # noqa: E402
-from xlreport.template import build_template  # noqa: E402
+import factory  # tests/factory.py: fills the template by its labels
 
-import factory  # noqa: E402  (tests/factory.py: fill the template by its labels)
+from xlreport import schema
+from xlreport.template import build_template
 
 PLACES = ["红寺堡区", "临泽县", "攀枝花市", "海口市", "同心县", "盐池县", "永登县", "会宁县", "西吉县", "彭阳县"]
 PROJECTS = ["城乡居民基本医疗保险补助资金", "定点医药机构监管经费", "医疗服务与保障能力提升补助资金",
@@ -145,8 +145,8 @@ def make_workbook(path: Path, seed: int, n_indicators: int | None = None, formul
     year = rng.choice([2022, 2023])
     budget = round(rng.uniform(200, 5000), 2)
     executed = round(budget * rng.uniform(0.9, 1.0), 2)
-    fmt = dict(unit=unit, department=department, staff=rng.randint(12, 80), n=rng.randint(4, 9), year=year,
-               project=project, amount=budget, use="保障相关政策落实、改善基层服务条件和提升服务能力")
+    fmt = {"unit": unit, "department": department, "staff": rng.randint(12, 80), "n": rng.randint(4, 9), "year": year,
+               "project": project, "amount": budget, "use": "保障相关政策落实、改善基层服务条件和提升服务能力"}
     snippets = {k: v.format(**fmt) for k, v in TEXTS.items()}
     wb = build_template(schema.TYPE_PROJECT)
     info = {"评价年度": year, "项目名称": f"{place}{year}年{project}", "主管部门": department, "实施单位": unit,

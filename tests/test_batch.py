@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from factory import make_workbook, simple_indicators
+
 from xlreport import pipeline
 from xlreport.batch import build_all
 from xlreport.cli import collect_workbooks, main

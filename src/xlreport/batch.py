@@ -54,7 +54,7 @@ def build_one(path: Path, output: Path | None, report: bool, templates_dir: Path
 
     try:
         outcome = build_file(path, output=output, report=report, templates_dir=templates_dir, pdf=pdf)
-    except Exception as exc:  # a bug must not stop the other files
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the other files
         return _internal(path, f"{type(exc).__name__}: {exc}")
     total = f"{outcome.total:.2f}" if outcome.total is not None else "—"
     message = outcome.failure.message if outcome.failure else outcome.summary
@@ -93,7 +93,7 @@ def _run_pool(paths: list[Path], workers: int, args: tuple, on_row) -> list[Path
             except BrokenProcessPool:
                 broken.append(path)
                 continue
-            except Exception as exc:  # e.g. a result that cannot be unpickled
+            except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be unpickled
                 row = _internal(path, f"{type(exc).__name__}: {exc}")
             on_row(row)
     return broken
@@ -139,7 +139,13 @@ def run_batch(paths: list[Path], *, output_dir: Path | None = None, report: bool
               workers: int | None = None) -> int:
     """Build every file with a progress bar; print a table; return the worst exit code."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from rich.table import Table
 
     console = console or Console()
