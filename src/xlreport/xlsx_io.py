@@ -107,18 +107,17 @@ def _cached_values_read_only(path: Path, info: FileInfo, formula_cells: dict[str
     return result
 
 
-class _LazyStrings:
-    """The shared-string table, read only if a cached value actually refers to it."""
+class _StringRef(int):
+    """A shared-string index met while parsing: resolved only for the cells we keep."""
 
-    def __init__(self, reader) -> None:
-        self._reader = reader
-        self._strings: list | None = None
 
-    def __getitem__(self, index: int):
-        if self._strings is None:
-            self._reader.read_strings()
-            self._strings = self._reader.shared_strings
-        return self._strings[index]
+class _StringRefs:
+    """Stands in for the shared-string table: the sheet parser looks up every text cell it
+    passes, but only formula cells are kept, so the table (often all the workbook's text) is
+    read only if one of those holds a shared string."""
+
+    def __getitem__(self, index: int) -> _StringRef:
+        return _StringRef(index)
 
 
 def _cached_values(path: Path, wb, formula_cells: dict[str, list[tuple[int, int]]]
@@ -142,7 +141,6 @@ def _cached_values(path: Path, wb, formula_cells: dict[str, list[tuple[int, int]
         reader.read_workbook()
         targets = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()
                    if rel.target in reader.valid_files}
-        strings = _LazyStrings(reader)
         result: dict[str, dict[tuple[int, int], Any]] = {}
         for name, keys in formula_cells.items():
             if not keys:
@@ -157,7 +155,7 @@ def _cached_values(path: Path, wb, formula_cells: dict[str, list[tuple[int, int]
             wanted = set(keys)
             found = result.setdefault(name, {})
             with reader.archive.open(target) as src:
-                parser = WorkSheetParser(src, strings, data_only=True, epoch=wb.epoch,
+                parser = WorkSheetParser(src, _StringRefs(), data_only=True, epoch=wb.epoch,
                                          date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
                 for idx, row in parser.parse():
                     if idx > max_row:
@@ -166,6 +164,12 @@ def _cached_values(path: Path, wb, formula_cells: dict[str, list[tuple[int, int]
                         key = (cell["row"], cell["column"])
                         if key in wanted and (max_col is None or 1 <= key[1] <= max_col):
                             found[key] = cell["value"]
+        if any(isinstance(v, _StringRef) for found in result.values() for v in found.values()):
+            reader.read_strings()
+            for found in result.values():
+                for key, value in found.items():
+                    if isinstance(value, _StringRef):
+                        found[key] = reader.shared_strings[int(value)]
         reader.archive.close()
         return result
     except Exception:  # noqa: BLE001 - the read-only pass will judge (and reject) the file
