@@ -391,7 +391,6 @@ def _restore_cached_values(path: Path, cached: dict[tuple[str, str], Any]) -> No
     if not cached:
         return
     from lxml import etree  # our own output: trusted XML
-
     from openpyxl.reader.excel import ExcelReader  # noqa: F401  (ensures openpyxl is importable)
 
     ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
