@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -38,23 +38,23 @@ def render_blocks(evaluation: Evaluation, templates_dir: str | Path | None = Non
 
 
 def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None) -> bytes:
-    """The report as .docx bytes."""
-    from docxtpl import DocxTemplate
+    """The report as .docx bytes (the Word template's syntax is docxtpl's; see fastdocx)."""
+    from lxml import etree
+
+    from .fastdocx import render_document_xml, write_docx
 
     try:
         context, blocks = render_blocks(evaluation, templates_dir)
-        template = DocxTemplate(str(docx_template_path(templates_dir)))
-        template.render({**context, "blocks": blocks}, autoescape=True)
-    except (TemplateError, ValueError, KeyError, IndexError) as exc:
+        document, members = render_document_xml(docx_template_path(templates_dir), {**context, "blocks": blocks})
+        root = etree.fromstring(document)
+    except (TemplateError, ValueError, KeyError, IndexError, etree.XMLSyntaxError, zipfile.BadZipFile) as exc:
         where = f"（模板文件夹：{templates_dir}）" if templates_dir else ""
         raise ReportError("report-template-invalid",
                           f"自评报告模板有误{where}：{exc}。请检查自定义模板，或去掉 --templates 使用默认模板。") from exc
-    body = template.docx.element.body
+    body = root.find(f"{W}body")
     merge_marked_cells(body)
     keep_total_rows_with_table(body)
-    buffer = io.BytesIO()
-    template.save(buffer)
-    return buffer.getvalue()
+    return write_docx(members, etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
 def merge_marked_cells(body) -> None:
@@ -82,7 +82,7 @@ def merge_marked_cells(body) -> None:
 
 def keep_total_rows_with_table(body) -> None:
     """A 合计/总分 row never starts a page alone: the row above keeps with it."""
-    from docx.oxml import OxmlElement
+    from lxml import etree
 
     for tbl in body.iter(f"{W}tbl"):
         rows = tbl.findall(f"{W}tr")
@@ -94,10 +94,10 @@ def keep_total_rows_with_table(body) -> None:
         for p in rows[-2].iter(f"{W}p"):
             ppr = p.find(f"{W}pPr")
             if ppr is None:
-                ppr = OxmlElement("w:pPr")
+                ppr = etree.Element(f"{W}pPr")
                 p.insert(0, ppr)
             if ppr.find(f"{W}keepNext") is None:
-                keep = OxmlElement("w:keepNext")
+                keep = etree.Element(f"{W}keepNext")
                 style = ppr.find(f"{W}pStyle")
                 if style is not None:
                     style.addnext(keep)
@@ -106,15 +106,15 @@ def keep_total_rows_with_table(body) -> None:
 
 
 def _set_vmerge(tc, value: str) -> None:
-    from docx.oxml import OxmlElement
+    from lxml import etree
 
     tc_pr = tc.find(f"{W}tcPr")
     if tc_pr is None:
-        tc_pr = OxmlElement("w:tcPr")
+        tc_pr = etree.Element(f"{W}tcPr")
         tc.insert(0, tc_pr)
     for old in tc_pr.findall(f"{W}vMerge"):
         tc_pr.remove(old)
-    el = OxmlElement("w:vMerge")
+    el = etree.Element(f"{W}vMerge")
     if value == "restart":
         el.set(f"{W}val", "restart")
     # tcPr children have a fixed order: tcW, gridSpan, vMerge, ...

@@ -52,8 +52,11 @@ def _environment(override: str | None) -> Environment:
     loaders = [FileSystemLoader(str(DEFAULT_DIR))]
     if override:
         loaders.insert(0, FileSystemLoader(override))
+    from .fastdocx import bytecode_cache
+
     env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                      bytecode_cache=bytecode_cache())
     env.filters["paras"] = paras
     env.filters["cn"] = cn_number
     env.globals["cn"] = cn_number
