@@ -134,7 +134,8 @@ def render_document_xml(template_path: Path, context: dict[str, Any]) -> tuple[b
     xml = env.get_template(name).render(context)
     # docxtpl escapes literal braces this way in templates; undo it as docxtpl does.
     xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-    if any(ch in xml for ch in "\t\a\n\f"):
+    content = xml.partition("?>")[2].lstrip() if xml.startswith("<?xml") else xml
+    if any(ch in content for ch in "\t\a\n\f"):
         from docxtpl import DocxTemplate  # tabs, line and page breaks in values: docxtpl's rules
 
         xml = DocxTemplate.resolve_listing(DocxTemplate.__new__(DocxTemplate), xml)
