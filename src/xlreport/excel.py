@@ -529,7 +529,7 @@ def main() -> None:
             raise
         _restore(app, screen, active_sheet)
         app.alert(f"程序内部错误（{type(exc).__name__}: {exc}）。"
-                  "你填写的内容不会被改动；请把这条信息和工作簿发给技术支持。", title=MESSAGE_TITLE, mode="critical")
+                  "您填写的内容不会被改动；请把这条信息和工作簿发给技术支持。", title=MESSAGE_TITLE, mode="critical")
         return
     _restore(app, screen, active_sheet)
     app.alert(result.message, title=MESSAGE_TITLE, mode="info" if result.ok and not result.n_errors else "critical")
