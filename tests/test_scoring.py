@@ -358,3 +358,10 @@ def test_allocation_subtotal_checked(tmp_path):
     problem = next(p for p in ev.problems if p.code == "allocation-subtotal")
     assert problem.cell == f"{openpyxl.utils.get_column_letter(header['小计'])}{r + 1}"
     assert "120" in problem.message and "110" in problem.message
+
+
+def test_budget_ratio_score_rounds_once(tmp_path):
+    # 93.7451% displays as 93.75%, but 10 × 0.937451 = 9.37451 -> 9.37 (not 9.38)
+    ev = evaluate(tmp_path, budget={"年度资金总额": (1000000, 1000000, 937451)})
+    assert ev.budget.rate == Decimal("93.75")
+    assert ev.budget.score == Decimal("9.37")

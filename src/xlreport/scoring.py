@@ -144,7 +144,8 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
             note = (f"预算执行率{fmt_percent(rate)}，{verdict}{fmt(threshold)}%的标准，"
                     f"得{fmt_score(score)}分。")
         else:
-            score = round2(budget.weight * min(rate / HUNDRED, Decimal(1)))
+            # the exact ratio, rounded once (rounding the displayed rate first could move a cent)
+            score = round2(budget.weight * min(executed / annual, Decimal(1)))
             note = f"预算执行率{fmt_percent(rate)}，按比例得{fmt_score(score)}分（分值{fmt(budget.weight)}分）。"
     return BudgetResult(annual=annual, executed=executed, initial=initial, rate=rate,
                         weight=budget.weight, method=budget.method, threshold=threshold,
