@@ -365,3 +365,16 @@ def test_budget_ratio_score_rounds_once(tmp_path):
     ev = evaluate(tmp_path, budget={"年度资金总额": (1000000, 1000000, 937451)})
     assert ev.budget.rate == Decimal("93.75")
     assert ev.budget.score == Decimal("9.37")
+
+
+def test_rate_indicator_with_its_own_actual_needs_no_budget_figures(tmp_path):
+    items = simple_indicators()
+    items[0]["weight"] = 10
+    items.insert(0, dict(level1="过程管理", level2="资金管理", name="预算执行率", target="≥90%",
+                         actual="95%", method="达标", weight=20))
+    ev = evaluate(tmp_path, indicators=items, budget={}, budget_weight=0)
+    assert ev.complete, [p.text for p in ev.errors]
+    assert by_name(ev, "预算执行率").final == Decimal(20)
+    items[0]["actual"] = None
+    ev = evaluate(tmp_path, indicators=items, budget={}, budget_weight=0)
+    assert "budget-missing" in codes(ev)

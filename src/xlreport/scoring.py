@@ -655,7 +655,9 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evalua
     """Score everything that can be scored; errors leave the total incomplete, never wrong."""
     problems = list(problems or [])
     rate_rows = [row for row in wb.indicators if is_budget_rate_name(row.name)]
-    budget = score_budget(wb.budget, problems, needs_rate=bool(rate_rows))
+    # The budget figures are needed when the rate is scored on the budget sheet, or as an
+    # indicator whose 实际完成值 was left blank to be taken from them.
+    budget = score_budget(wb.budget, problems, needs_rate=any(r.field("actual").is_blank for r in rate_rows))
     if wb.budget.weight > 0 and rate_rows:
         f = rate_rows[0].field("name")
         problems.append(problem("budget-double-count", schema.SHEET_BUDGET,
