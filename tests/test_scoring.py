@@ -378,3 +378,9 @@ def test_rate_indicator_with_its_own_actual_needs_no_budget_figures(tmp_path):
     items[0]["actual"] = None
     ev = evaluate(tmp_path, indicators=items, budget={}, budget_weight=0)
     assert "budget-missing" in codes(ev)
+
+
+def test_total_from_sub_rows_when_left_blank(tmp_path):
+    ev = evaluate(tmp_path, budget={"其中：当年财政拨款": (80, 80, 76), "上年结转资金": (20, 20, 19)})
+    assert ev.budget.rate == Decimal("95.00") and ev.complete
+    assert "budget-total-derived" in codes(ev)

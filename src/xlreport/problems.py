@@ -79,6 +79,7 @@ CATALOGUE: dict[str, ProblemType] = dict([
     _t("budget-missing", E, "缺少预算数", "“年度资金总额”的全年预算数为空或为0，无法计算预算执行率。请填写全年预算数。"),
     _t("budget-overspent", W, "执行数超过预算数", "“{name}”的全年执行数{executed}万元大于全年预算数{annual}万元。请核对。"),
     _t("budget-subrows", W, "分项合计不等于总额", "“{column}”各分项合计{parts}万元，与年度资金总额{total}万元不符。请核对。"),
+    _t("budget-total-derived", I, "年度资金总额按分项合计", "“年度资金总额”的“{column}”未填写，已按各分项合计{parts}万元计算。如有不同请填写年度资金总额。"),
     _t("rate-mismatch", W, "执行率与预算数不符", "填写的预算执行率为{stated}，但按全年执行数÷全年预算数计算为{computed}。已按计算值评分，请核对。"),
     _t("budget-double-count", E, "预算执行率重复计分", "预算执行表的“预算执行率分值”为{weight}分，指标表中又有“预算执行率”指标（{where}），会重复计分。请将其中一处分值改为0。"),
     _t("budget-method-invalid", W, "执行率评分方法无效", "执行率评分方法“{value}”无法识别，已按“比例”评分。请选择 比例 或 达标。"),

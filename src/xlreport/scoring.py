@@ -111,6 +111,16 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
                 problems.append(problem("budget-subrows", ref.sheet if ref else schema.SHEET_BUDGET,
                                         ref.a1 if ref else None, column=_budget_column(key),
                                         parts=fmt(sum(values)), total=fmt(whole)))
+            elif values and whole is None and key in ("annual", "executed"):
+                # Only the sub-rows were filled: their sum is the total a unit means.
+                ref = total.refs.get(key)
+                problems.append(problem("budget-total-derived", ref.sheet if ref else schema.SHEET_BUDGET,
+                                        ref.a1 if ref else None, column=_budget_column(key),
+                                        parts=fmt(sum(values))))
+                if key == "annual":
+                    annual = sum(values)
+                else:
+                    executed = sum(values)
     for line in budget.allocations:
         parts = [v for v in (line.central, line.provincial, line.local) if v is not None]
         if line.subtotal is not None and parts and sum(parts) != line.subtotal:
