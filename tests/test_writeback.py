@@ -347,3 +347,19 @@ def test_broken_report_template_keeps_the_written_workbook(tmp_path):
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "工作簿已写回" in result.output
+
+
+def test_rewritten_files_keep_their_permissions(tmp_path):
+    import os
+    import stat
+
+    path = make_workbook(tmp_path / "wb.xlsx")
+    os.chmod(path, 0o640)
+    outcome = build_file(path)
+    assert outcome.exit_code == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    report = outcome.report_path
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(report.stat().st_mode) == 0o666 & ~umask
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".xlreport-")]

@@ -27,10 +27,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from .files import atomic_target
 
 ADDIN_NAME = "xlreport.xlam"
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
@@ -126,7 +127,9 @@ def xlwings_version() -> str:
 
 # XML edits -----------------------------------------------------------------------------
 def _parse(data: bytes):
-    from lxml import etree  # the xlwings template: trusted, still parsed without entities
+    from lxml import (
+        etree,  # the xlwings template: trusted, still parsed without entities
+    )
 
     return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
 
@@ -287,21 +290,14 @@ def build_addin(out_dir: str | os.PathLike[str], settings: AddinSettings | None 
             "xl/workbook.xml": workbook_xml,
             sheet_part: _fill_conf_sheet(zin.read(sheet_part), strings, settings.rows()),
         }
-        fd, tmp_name = tempfile.mkstemp(prefix=".xlreport-", suffix=".xlam", dir=out_dir)
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp_name, "w") as zout:
-                for info in zin.infolist():
-                    data = replaced.get(info.filename)
-                    if data is None:
-                        # Every other member, vbaProject.bin above all, byte for byte.
-                        zout.writestr(info, zin.read(info.filename), compress_type=info.compress_type)
-                    else:
-                        zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with atomic_target(target) as tmp, zipfile.ZipFile(tmp, "w") as zout:
+            for info in zin.infolist():
+                data = replaced.get(info.filename)
+                if data is None:
+                    # Every other member, vbaProject.bin above all, byte for byte.
+                    zout.writestr(info, zin.read(info.filename), compress_type=info.compress_type)
+                else:
+                    zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     return target
 
 

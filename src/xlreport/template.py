@@ -13,7 +13,6 @@ The styles are exported so the write-back adapter draws output cells exactly lik
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -425,15 +424,8 @@ def build_template(report_type: str = schema.TYPE_PROJECT) -> Workbook:
 def save_atomic(wb: Workbook, path: str | os.PathLike[str]) -> Path:
     """Save through a temp file in the same folder, so a crash never leaves half a workbook."""
     target = Path(path)
-    tmp = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 lets the umask decide the mode, as for any new file (mkstemp gives 0600).
-    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-    try:
+    with atomic_target(target) as tmp:
         wb.save(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
 
 
@@ -450,3 +442,4 @@ def regenerate(directory: Path = TEMPLATE_DIR) -> list[Path]:
 if __name__ == "__main__":
     for written in regenerate(Path(sys.argv[1]) if len(sys.argv) > 1 else TEMPLATE_DIR):
         print(written)
+from .files import atomic_target

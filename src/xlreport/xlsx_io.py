@@ -9,9 +9,7 @@ one read.
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any
 
 from . import schema
 from .failures import FileRejected
+from .files import atomic_target
 from .grid import BookGrid, RawCell, SheetGrid, a1
 from .plan import COMMENT_AUTHOR, MARK_FILLS, OutputSheet, WritePlan
 from .safety import FileInfo
@@ -411,25 +410,18 @@ def _restore_cached_values(path: Path, cached: dict[tuple[str, str], Any]) -> No
                 by_part.setdefault(part, {})[ref] = value
         if not by_part:
             return
-        fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-                for item in zin.infolist():
-                    data = zin.read(item.filename)
-                    if item.filename in by_part:
-                        root = etree.fromstring(data)
-                        values = by_part[item.filename]
-                        for c in root.iter(f"{{{ns}}}c"):
-                            ref = c.get("r")
-                            if ref in values and c.find(f"{{{ns}}}f") is not None:
-                                _set_cached(c, values[ref], ns)
-                        data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-                    zout.writestr(item, data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_target(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                data = zin.read(item.filename)
+                if item.filename in by_part:
+                    root = etree.fromstring(data)
+                    values = by_part[item.filename]
+                    for c in root.iter(f"{{{ns}}}c"):
+                        ref = c.get("r")
+                        if ref in values and c.find(f"{{{ns}}}f") is not None:
+                            _set_cached(c, values[ref], ns)
+                    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+                zout.writestr(item, data)
 
 
 def _set_cached(c, value: Any, ns: str) -> None:
@@ -453,23 +445,15 @@ def _set_cached(c, value: Any, ns: str) -> None:
 
 
 def save_book(loaded: LoadedBook, target: str | Path, *, backup: bool = False) -> Path:
-    """Save to a temp file beside the target, then rename: the target is either the old file
-    or the complete new one, never half-written. With backup, the old file is kept as .bak."""
+    """Save atomically: the target is either the old file or the complete new one, never
+    half-written. With backup, the old file is kept as .bak."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".xlreport-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
-        loaded.workbook.save(tmp)
-        _restore_cached_values(tmp, loaded.cached)
-        if backup and target.exists():
-            shutil.copy2(target, target.with_name(target.name + ".bak"))
-        os.replace(tmp, target)
-    except FileRejected:
-        tmp.unlink(missing_ok=True)
-        raise
+        with atomic_target(target) as tmp:
+            loaded.workbook.save(tmp)
+            _restore_cached_values(tmp, loaded.cached)
+            if backup and target.exists():
+                shutil.copy2(target, target.with_name(target.name + ".bak"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise FileRejected.make("file-write-failed", path=str(target), reason=exc.strerror or str(exc)) from exc
     return target

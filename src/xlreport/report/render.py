@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import TemplateError
 
 from ..failures import XlreportError
+from ..files import atomic_target
 from ..model import Evaluation
 from .context import MERGE_MARK, report_context
 from .templating import (
@@ -134,15 +135,8 @@ def write_report(evaluation: Evaluation, path: Path, templates_dir: str | Path |
     path = Path(path)
     data = render_docx(evaluation, templates_dir)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem[:40], suffix=".docx.tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_target(path, suffix=".docx.tmp") as tmp:
+            tmp.write_bytes(data)
     except OSError as exc:
         raise ReportError("report-write-failed",
                           f"无法写入自评报告“{path}”：{exc.strerror or exc}。请关闭在Word/WPS中打开的该文件，"
