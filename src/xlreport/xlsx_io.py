@@ -106,75 +106,6 @@ def _cached_values_read_only(path: Path, info: FileInfo, formula_cells: dict[str
     return result
 
 
-class _StringRef(int):
-    """A shared-string index met while parsing: resolved only for the cells we keep."""
-
-
-class _StringRefs:
-    """Stands in for the shared-string table: the sheet parser looks up every text cell it
-    passes, but only formula cells are kept, so the table (often all the workbook's text) is
-    read only if one of those holds a shared string."""
-
-    def __getitem__(self, index: int) -> _StringRef:
-        return _StringRef(index)
-
-
-def _cached_values(path: Path, wb, formula_cells: dict[str, list[tuple[int, int]]]
-                   ) -> dict[str, dict[tuple[int, int], Any]] | None:
-    """The cached values of formula cells, read from just the sheets that have formulas.
-
-    The same openpyxl sheet parser the read-only pass uses (same XML parser, same number,
-    date and error conversion, using the styles and epoch of the workbook already loaded),
-    and the same cells: rows up to the last formula row, columns within the sheet's declared
-    dimension. What this skips is everything else a second load would redo (styles, every
-    other sheet, workbook objects). Returns None on anything unexpected, and the caller
-    falls back to the read-only pass.
-    """
-    from openpyxl.reader.excel import ExcelReader
-    from openpyxl.worksheet._reader import WorkSheetParser
-
-    try:
-        with open(path, "rb") as fh:
-            reader = ExcelReader(io.BytesIO(fh.read()), read_only=True, data_only=True)
-        reader.read_manifest()
-        reader.read_workbook()
-        targets = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()
-                   if rel.target in reader.valid_files}
-        result: dict[str, dict[tuple[int, int], Any]] = {}
-        for name, keys in formula_cells.items():
-            if not keys:
-                continue
-            target = targets.get(name)
-            if target is None:
-                return None
-            with reader.archive.open(target) as src:
-                dimensions = WorkSheetParser(src, []).parse_dimensions()
-            max_col = dimensions[2] if dimensions is not None else None
-            max_row = max(r for r, _ in keys)
-            wanted = set(keys)
-            found = result.setdefault(name, {})
-            with reader.archive.open(target) as src:
-                parser = WorkSheetParser(src, _StringRefs(), data_only=True, epoch=wb.epoch,
-                                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
-                for idx, row in parser.parse():
-                    if idx > max_row:
-                        break
-                    for cell in row:
-                        key = (cell["row"], cell["column"])
-                        if key in wanted and (max_col is None or 1 <= key[1] <= max_col):
-                            found[key] = cell["value"]
-        if any(isinstance(v, _StringRef) for found in result.values() for v in found.values()):
-            reader.read_strings()
-            for found in result.values():
-                for key, value in found.items():
-                    if isinstance(value, _StringRef):
-                        found[key] = reader.shared_strings[int(value)]
-        reader.archive.close()
-        return result
-    except Exception:  # noqa: BLE001 - the read-only pass will judge (and reject) the file
-        return None
-
-
 def load_book(path: str | Path, info: FileInfo) -> LoadedBook:
     """Load for reading and writing back. Formula cells get their cached values from a second,
     read-only pass only when the workbook has formulas."""
@@ -188,9 +119,7 @@ def load_book(path: str | Path, info: FileInfo) -> LoadedBook:
     cached: dict[tuple[str, str], Any] = {}
     formula_cells = {name: [k for k, c in g.cells.items() if c.formula is not None] for name, g in sheets.items()}
     if any(formula_cells.values()):
-        values = _cached_values(path, wb, formula_cells)
-        if values is None:  # something unusual: let openpyxl's read-only reader do it all
-            values = _cached_values_read_only(path, info, formula_cells)
+        values = _cached_values_read_only(path, info, formula_cells)
         for name, found in values.items():
             for key, value in found.items():
                 grid_cell = sheets[name].cells[key]
