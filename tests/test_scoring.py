@@ -384,3 +384,9 @@ def test_total_from_sub_rows_when_left_blank(tmp_path):
     ev = evaluate(tmp_path, budget={"其中：当年财政拨款": (80, 80, 76), "上年结转资金": (20, 20, 19)})
     assert ev.budget.rate == Decimal("95.00") and ev.complete
     assert "budget-total-derived" in codes(ev)
+
+
+@pytest.mark.parametrize("actual", ["未发生", "零", "0"])
+def test_none_happened_meets_a_zero_target(tmp_path, actual):
+    ev = evaluate(tmp_path, indicators=one(name="重复参保人数", target="0", unit="人", actual=actual))
+    assert ev.indicators[0].final == Decimal(90), codes(ev)

@@ -646,3 +646,13 @@ def test_convert_ignores_a_period_suffix():
 
     assert convert(Decimal(2), "次", "次/年") == Decimal(2)
     assert convert(Decimal(2), "人", "次/年") is None
+
+
+@pytest.mark.parametrize("text,op,value", [
+    ("95%及以上（含95%）", Op.GE, D(95)),
+    ("90%以上(不含90%)", Op.GT, D(90)),
+    ("≤5天（不含5天）", Op.LT, D(5)),
+])
+def test_inclusive_notes(text, op, value):
+    target = parse_target(text)
+    assert (target.kind, target.op, target.value) == ("number", op, value)

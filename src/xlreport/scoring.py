@@ -53,6 +53,7 @@ POSITIVE_WORDS = ("符合", "达成", "完成", "是", "合规", "规范", "有�
                   "全覆盖", "及时", "准确", "落实", "已", "优", "良好", "达标", "到位", "完善", "满足",
                   "完整", "提升", "提高", "显著", "满意", "正常", "按时", "齐全", "实现", "达到")
 PARTIAL_WORDS = ("基本", "部分", "较好", "一般")
+ZERO_WORDS = frozenset({"零", "未发生", "没有发生", "无发生", "未出现", "没有出现", "没有", "杜绝", "无此情况"})
 NEGATIVE_START = ("未", "不", "否", "没有", "无法", "尚未")
 
 
@@ -376,6 +377,9 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         return _error_result(row, weight, method, "未填写实际完成值")
     else:
         actual = parse_actual(f_actual.value, f_actual.raw.number_format, unit_col or None)
+        if actual.kind == "text" and target.kind == "number" and target.value == 0 \
+                and schema.normalize_label(actual.text) in ZERO_WORDS:
+            actual = Actual(actual.text, "number", Decimal(0), target.unit)  # '未发生' against a target of 0
     actual_shown = _display_actual(actual)
     shown["actual"] = actual_shown
 

@@ -94,6 +94,7 @@ _APPROX_PRE = ("大约", "约为", "约", "接近", "近")
 _FILLER_PRE = ("为", "是", "在", "了")
 _TAIL_RE = re.compile(r"(左右|上下|完成|覆盖|到位|达标|落实|兑现|拨付|发放|办结|为宜|即可|为准|或更高|或更多|\(含\))$")
 _NOTE_RE = re.compile(r"\([^()\d]{1,20}\)$")  # ≥95%（省定标准）: a note, not part of the quantity
+_INCLUSIVE_NOTE_RE = re.compile(r"\((?:含|不含|包含|即)[^()]{0,20}\)$")  # 95%及以上（含95%）
 
 _FLIP = {Op.GE: Op.LE, Op.LE: Op.GE, Op.GT: Op.LT, Op.LT: Op.GT, Op.EQ: Op.EQ}
 
@@ -424,6 +425,10 @@ def _quantity(s: str, allow_label: bool = True) -> _Quantity | None:
     """Read "[label][op][约]number[unit][op][左右]" with exactly one number, else None."""
     if len(s) > _MAX_LEN:
         return None
+    note = _INCLUSIVE_NOTE_RE.search(s)
+    exclusive = bool(note) and note.group(0)[1:].startswith("不含")
+    if note:
+        s = s[: note.start()]
     nums = list(_NUM_RE.finditer(s))
     if len(nums) != 1:
         return None
@@ -456,7 +461,10 @@ def _quantity(s: str, allow_label: bool = True) -> _Quantity | None:
     value = Decimal(m.group(0))
     if sign == "-":
         value = -value
-    return _Quantity(_tidy(value), unit, op or post_op, approx or post_approx, sign, label)
+    final_op = op or post_op
+    if exclusive:  # 90%以上（不含90%）: strictly above
+        final_op = {Op.GE: Op.GT, Op.LE: Op.LT}.get(final_op, final_op)
+    return _Quantity(_tidy(value), unit, final_op, approx or post_approx, sign, label)
 
 
 def _range(s: str) -> tuple[Decimal, Decimal, str | None] | None:
