@@ -661,3 +661,39 @@ def test_every_code_used_here_is_catalogued() -> None:
 
     used = set(re.findall(r'"(file-[a-z-]+)"', source))
     assert used <= set(FILE_FAILURES)
+
+
+def test_oversized_sheet_without_dimension_is_refused_from_the_directory(tmp_path):
+    import time
+    import tracemalloc
+    import zipfile as zf
+
+    import openpyxl as ox
+
+    from xlreport.failures import FileRejected
+    from xlreport.safety import guard_workbook
+
+    src = tmp_path / "small.xlsx"
+    ox.Workbook().save(src)
+    path = tmp_path / "big.xlsx"
+    row = b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>'
+    with zf.ZipFile(src) as zin, zf.ZipFile(path, "w", zf.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename == "xl/worksheets/sheet1.xml":
+                with zout.open(item.filename, "w") as fh:  # no <dimension>: nothing to read up front
+                    fh.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                             b'spreadsheetml/2006/main"><sheetData>')
+                    for r in range(1, 400_000):
+                        fh.write(row % (r, r))
+                    fh.write(b"</sheetData></worksheet>")
+            else:
+                zout.writestr(item, zin.read(item.filename))
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(FileRejected) as caught:
+        guard_workbook(path)
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert caught.value.code == "file-too-large"
+    assert elapsed < 2 and peak < 20 * 2**20

@@ -347,6 +347,10 @@ def _zip_member_count(path: Path, size: int) -> int:
     return count  # 0xFFFF (zip64) counts as too many: Excel never needs that
 
 
+MAX_PART_BYTES = 16 * 2**20  # a worksheet or string table; a self-evaluation's are well under 1 MB
+_PARSED_PARTS = ("xl/worksheets/", "xl/sharedStrings.xml")
+
+
 def _check_zip_directory(name: str, infos: list[zipfile.ZipInfo], size: int,
                          max_unpacked: int, max_ratio: int, max_members: int) -> None:
     """Bound the package from declared sizes only; zipfile enforces them when reading."""
@@ -358,6 +362,10 @@ def _check_zip_directory(name: str, infos: list[zipfile.ZipInfo], size: int,
         reason = f"解压后共{_mb(total)}，超过上限{_mb(max_unpacked)}"
         raise FileRejected.make("file-too-large", path=name, reason=reason)
     for i in infos:
+        if i.filename.startswith(_PARSED_PARTS) and i.file_size > MAX_PART_BYTES:
+            # openpyxl holds a parsed sheet in memory at 10-20x its XML size: bound it here
+            reason = f"部件{i.filename}解压后为{_mb(i.file_size)}，超过单个工作表上限{_mb(MAX_PART_BYTES)}"
+            raise FileRejected.make("file-too-large", path=name, reason=reason)
         ratio = i.file_size / max(i.compress_size, 1)
         if i.file_size > RATIO_MIN_SIZE and ratio > max_ratio:
             reason = f"部件{i.filename}解压后为{_mb(i.file_size)}，压缩比约{ratio:.0f}倍，超过上限{max_ratio}倍"
