@@ -260,3 +260,19 @@ def test_unknown_report_type_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="报告类型"):
         template.write_template(tmp_path / "x.xlsx", "其他")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_regenerate_command_runs(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "xlreport.template", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(list(tmp_path.glob("*.xlsx"))) == 3
+
+
+def test_equals_nature_is_full_width_in_the_drop_down():
+    from xlreport import schema
+
+    assert "=" not in schema.NATURES and "＝" in schema.NATURES

@@ -33,7 +33,7 @@ TYPE_TRANSFER = "转移支付"
 REPORT_TYPES = (TYPE_PROJECT, TYPE_DEPARTMENT, TYPE_TRANSFER)
 
 # Closed lists (drop-downs) ------------------------------------------------------------
-NATURES = ("≥", "≤", "=", ">", "<", "区间", "定性")
+NATURES = ("≥", "≤", "＝", ">", "<", "区间", "定性")  # full-width ＝: a bare "=" picked from a list can start a formula in Excel
 METHODS = ("比例", "达标", "定性")
 DEGREES = ("达成", "部分达成", "未达成")
 DEFAULT_HANDLING = ("满分", "折算")

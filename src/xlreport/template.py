@@ -25,6 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlreport import plan, schema
+from xlreport.files import atomic_target
 from xlreport.plan import FORMAT_AMOUNT, FORMAT_PERCENT, FORMAT_SCORE
 
 TEMPLATE_FILES: dict[str, str] = {
@@ -442,4 +443,3 @@ def regenerate(directory: Path = TEMPLATE_DIR) -> list[Path]:
 if __name__ == "__main__":
     for written in regenerate(Path(sys.argv[1]) if len(sys.argv) > 1 else TEMPLATE_DIR):
         print(written)
-from .files import atomic_target
