@@ -25,6 +25,18 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli"}
 
 
+HELP_TEXT = "显示本帮助并退出。"
+
+
+def localize_help(command: click.Command) -> None:
+    """Give a command (and its sub-commands) a Chinese -h/--help option."""
+    if command.add_help_option:
+        click.help_option("-h", "--help", help=HELP_TEXT)(command)
+        command.add_help_option = False
+    for sub in getattr(command, "commands", {}).values():
+        localize_help(sub)
+
+
 class XlreportGroup(click.Group):
     """Turns stray exceptions into a Chinese message instead of a traceback; loads the
     optional sub-command groups on first use."""
@@ -51,6 +63,7 @@ class XlreportGroup(click.Group):
                 return None  # that part is not installed in this build
             raise
         command = getattr(module, name)
+        localize_help(command)
         self.add_command(command, name)
         return command
 
@@ -76,7 +89,8 @@ class XlreportGroup(click.Group):
 
 
 @click.group(cls=XlreportGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="xlreport")
+@click.version_option(__version__, "-V", "--version", prog_name="xlreport", help="显示版本号并退出。",
+                      message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="出错时显示技术细节（traceback）。")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -280,6 +294,8 @@ def _report_one(outcome) -> None:
         click.echo(notice)
     click.echo(outcome.summary)
 
+
+localize_help(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
