@@ -656,3 +656,18 @@ def test_convert_ignores_a_period_suffix():
 def test_inclusive_notes(text, op, value):
     target = parse_target(text)
     assert (target.kind, target.op, target.value) == ("number", op, value)
+
+
+@pytest.mark.parametrize("text,low,high,unit", [
+    ("[90%,100%]", D(90), D(100), "%"),
+    ("≥98%且≤100%", D(98), D(100), "%"),
+    ("≥2次且≤5次", D(2), D(5), "次"),
+])
+def test_two_bounds_make_a_range(text, low, high, unit):
+    target = parse_target(text)
+    assert (target.kind, target.low, target.high, target.unit) == ("range", low, high, unit)
+
+
+@pytest.mark.parametrize("text", ["1,038.00", "≥1,000", "≥12,000人"])
+def test_thousands_separators_are_not_two_bounds(text):
+    assert parse_target(text).kind == "number"

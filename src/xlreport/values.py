@@ -619,7 +619,7 @@ def _parse_target(raw: object, number_format: str, nature: object, unit: object)
     s = _normalize(cell.text, thousands=False)
     if not s:
         return _text_target(cell.text)
-    rng = _range(s)  # before dropping separators: [60,900] is a range
+    rng = _range(s) or _bounded_range(s)  # before dropping separators: [60,900] is a range
     s = _THOUSANDS_RE.sub("", s)
     if rng is not None:
         low, high, u = rng
@@ -635,6 +635,26 @@ def _parse_target(raw: object, number_format: str, nature: object, unit: object)
     if q is not None:
         return _number_target(cell.text, q.value, q.unit or unit_arg, q.op, q.approx, forced)
     return _text_target(cell.text)
+
+
+_BOUND_SPLIT_RE = re.compile(r"(?:且|并且|和|及|,|;|、|/)")
+
+
+def _bounded_range(s: str) -> tuple[Decimal, Decimal, str | None] | None:
+    """'≥98%且≤100%' or '[90%,100%]': two one-sided bounds that together make a range."""
+    inner = s[1:-1] if s[:1] in "[(【" and s[-1:] in "])】" else s
+    parts = [p for p in _BOUND_SPLIT_RE.split(inner) if p]
+    if len(parts) != 2:
+        return None
+    first, second = _quantity(parts[0], allow_label=False), _quantity(parts[1], allow_label=False)
+    if first is None or second is None or (first.unit and second.unit and first.unit != second.unit):
+        return None
+    bracketed = inner is not s
+    lower_ok = first.op in (Op.GE, Op.GT) or (bracketed and first.op is None)
+    upper_ok = second.op in (Op.LE, Op.LT) or (bracketed and second.op is None)
+    if not (lower_ok and upper_ok) or first.value > second.value:
+        return None
+    return first.value, second.value, first.unit or second.unit
 
 
 def _number_target(text: str, value: Decimal, unit: str | None, op: Op | None, approx: bool,
