@@ -620,7 +620,7 @@ def test_roundtrip_range(a, b, sep, unit):
     ("≥ 95 %", num("≥ 95 %", GE, 95, "%")),
     ("≥-5%", num("≥-5%", GE, -5, "%")),
     ("≥95%的目标", txt("≥95%的目标")),
-    ("≥90%，≤100%", txt("≥90%，≤100%")),
+    ("≥90%，≤100%", rng("≥90%，≤100%", 90, 100, "%")),
 ])
 def test_more_targets(raw, want):
     assert parse_target(raw) == want
