@@ -390,3 +390,9 @@ def test_total_from_sub_rows_when_left_blank(tmp_path):
 def test_none_happened_meets_a_zero_target(tmp_path, actual):
     ev = evaluate(tmp_path, indicators=one(name="重复参保人数", target="0", unit="人", actual=actual))
     assert ev.indicators[0].final == Decimal(90), codes(ev)
+
+
+def test_percent_typed_as_a_fraction_is_flagged(tmp_path):
+    ev = evaluate(tmp_path, indicators=one(target="≥95%", actual=0.97, deviation="x"))
+    problem = next(p for p in ev.problems if p.code == "percent-as-fraction")
+    assert "97%" in problem.message

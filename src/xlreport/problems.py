@@ -69,6 +69,7 @@ CATALOGUE: dict[str, ProblemType] = dict([
     _t("manual-score-band", E, "人工得分与达成程度不符", "指标“{name}”的达成程度为“{degree}”，人工得分应在{low}至{high}分之间（分值{weight}分），现为{value}分。请修改人工得分或达成程度。"),
     _t("manual-score-used", I, "采用人工得分", "指标“{name}”采用人工得分{value}分（建议得分{suggested}分），理由：{reason}"),
     # Deviations
+    _t("percent-as-fraction", W, "百分比疑似写成小数", "指标“{name}”的指标值为“{target}”，实际完成值却是“{value}”，疑似把{percent}%写成了小数。已按{value}%评分；如实际为{percent}%，请改为“{percent}%”。"),
     _t("deviation-missing", W, "未完成目标缺少偏差分析", "指标“{name}”未达到目标（{target}，实际{actual}），但“偏差原因分析及改进措施”为空。请说明原因和改进措施。"),
     _t("exceeded-no-analysis", W, "大幅超额缺少分析", "指标“{name}”大幅超额完成（{target}，实际{actual}），请在“偏差原因分析及改进措施”中分析目标是否设置偏低。"),
     _t("default-no-explanation", W, "缺省指标缺少说明", "指标“{name}”按缺省处理，但“完成情况说明”为空。请说明不适用的原因。"),

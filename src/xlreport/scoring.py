@@ -444,6 +444,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
            reason="指标值是数值，实际完成值却不是数值")
         return _error_result(row, weight, method, "实际完成值无法识别")
 
+    _check_percent_as_fraction(target, actual, ctx, name, f_actual, target_shown)
     met, share_missed = _quant_met(target, actual, row, ctx, name, f_actual)
     if met is None:
         return _error_result(row, weight, method, "无法比较")
@@ -493,6 +494,16 @@ def _constant_formula_as_text(f: Field) -> Field:
         text = "=" + formula.strip().lstrip("=").strip()
         return Field(RawCell(text, "General"), f.ref)
     return f
+
+
+def _check_percent_as_fraction(target: Target, actual: Actual, ctx: _Ctx, name: str, f_actual: Field,
+                               target_shown: str) -> None:
+    """0.97 typed where 97% was meant: the score would be near zero, so say so."""
+    bound = target.value if target.kind == "number" else target.low
+    if (target.unit == "%" and actual.kind == "number" and actual.value is not None
+            and actual.unit in (None, "%") and 0 < actual.value <= 1 and bound is not None and bound > 1):
+        _p(ctx, "percent-as-fraction", f_actual, name=name, target=target_shown, value=fmt(actual.value),
+           percent=fmt(actual.value * HUNDRED))
 
 
 def _converted_actual(target: Target, actual: Actual) -> Decimal | None:
