@@ -66,3 +66,20 @@ def test_unwritable_cache_folder_is_harmless(tmp_path, monkeypatch):
     monkeypatch.setenv("XLREPORT_CACHE_DIR", str(blocked / "cache"))
     evaluation = build_file(SAMPLES[0], write=False).evaluation
     assert render_docx(evaluation)[:2] == b"PK"
+
+
+def test_an_office_template_may_use_tags_in_its_footer(tmp_path, monkeypatch):
+    monkeypatch.setenv("XLREPORT_CACHE_DIR", str(tmp_path / "cache"))
+    templates = tmp_path / "office"
+    templates.mkdir()
+    source = docx_template_path()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(templates / source.name, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/footer1.xml":
+                data = data.replace(b"</w:ftr>", b"<w:p><w:r><w:t>{{ report_type }}</w:t></w:r></w:p></w:ftr>")
+            zout.writestr(item, data)
+    evaluation = build_file(SAMPLES[0], write=False).evaluation
+    with zipfile.ZipFile(io.BytesIO(render_docx(evaluation, templates))) as zf:
+        footer = zf.read("word/footer1.xml").decode("utf-8")
+    assert "{{" not in footer and evaluation.info.report_type in footer

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import sys
 import zipfile
 from functools import lru_cache
@@ -91,16 +92,26 @@ def _environment() -> tuple[Environment, _PatchedLoader]:
     return env, loader
 
 
+_TEMPLATED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
+
+
 @lru_cache(maxsize=8)
-def _template_parts(path: str, mtime: float, size: int) -> tuple[str, dict[str, bytes], str]:
-    """(template name, the .docx members, patched document XML) for one template file."""
+def _template_parts(path: str, mtime: float, size: int) -> tuple[dict[str, bytes], dict[str, tuple[str, str]]]:
+    """The .docx members, and for each part holding template tags (the body; headers and
+    footers of an office's own template): (template name, patched XML)."""
     data = Path(path).read_bytes()
-    digest = hashlib.sha256(data + PATCH_VERSION.encode()).hexdigest()[:32]
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         members = {info.filename: zf.read(info) for info in zf.infolist()}
-    xml = members[DOCUMENT_PART].decode("utf-8")
-    patched = _cached_patch(digest, xml)
-    return digest, members, patched
+    templated: dict[str, tuple[str, str]] = {}
+    for part, raw in members.items():
+        if not _TEMPLATED_PARTS.match(part):
+            continue
+        xml = raw.decode("utf-8")
+        if part != DOCUMENT_PART and "{{" not in xml and "{%" not in xml:
+            continue
+        digest = hashlib.sha256(raw + PATCH_VERSION.encode()).hexdigest()[:32]
+        templated[part] = (digest, _cached_patch(digest, xml))
+    return members, templated
 
 
 def _cached_patch(digest: str, xml: str) -> str:
@@ -125,10 +136,7 @@ def _cached_patch(digest: str, xml: str) -> str:
     return patched
 
 
-def render_document_xml(template_path: Path, context: dict[str, Any]) -> tuple[bytes, dict[str, bytes]]:
-    """The rendered document part (bytes) and the template's other members."""
-    stat = template_path.stat()
-    name, members, patched = _template_parts(str(template_path), stat.st_mtime, stat.st_size)
+def _render_part(name: str, patched: str, context: dict[str, Any]) -> str:
     env, loader = _environment()
     loader.sources.setdefault(name, patched)
     xml = env.get_template(name).render(context)
@@ -139,7 +147,22 @@ def render_document_xml(template_path: Path, context: dict[str, Any]) -> tuple[b
         from docxtpl import DocxTemplate  # tabs, line and page breaks in values: docxtpl's rules
 
         xml = DocxTemplate.resolve_listing(DocxTemplate.__new__(DocxTemplate), xml)
-    return xml.encode("utf-8"), members
+    return xml
+
+
+def render_document_xml(template_path: Path, context: dict[str, Any]) -> tuple[bytes, dict[str, bytes]]:
+    """The rendered document part (bytes) and the other members, headers and footers rendered."""
+    stat = template_path.stat()
+    members, templated = _template_parts(str(template_path), stat.st_mtime, stat.st_size)
+    members = dict(members)
+    document = b""
+    for part, (name, patched) in templated.items():
+        rendered = _render_part(name, patched, context).encode("utf-8")
+        if part == DOCUMENT_PART:
+            document = rendered
+        else:
+            members[part] = rendered
+    return document, members
 
 
 def write_docx(members: dict[str, bytes], document: bytes) -> bytes:
