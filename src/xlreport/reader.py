@@ -290,10 +290,9 @@ def _read_allocations(sheet: SheetGrid, after_row: int) -> list[AllocationLine]:
 
 
 def read_indicators(sheet: SheetGrid, problems: list[Problem]) -> tuple[list[IndicatorRow], int, dict[str, int]]:
-    header = _find_header(sheet, schema.INDICATOR_INPUTS + schema.INDICATOR_OUTPUTS, 1)
     anchor = schema.normalize_label(schema.INDICATOR_ANCHOR)
     header_row = None
-    for row, col, cell in sheet.iter_nonblank():
+    for row, _col, cell in sheet.iter_nonblank():
         if isinstance(cell.value, str) and schema.normalize_label(cell.value) in (
                 anchor, schema.normalize_label("指标名称")):
             header_row = row
