@@ -363,3 +363,23 @@ def test_rewritten_files_keep_their_permissions(tmp_path):
     os.umask(umask)
     assert stat.S_IMODE(report.stat().st_mode) == 0o666 & ~umask
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".xlreport-")]
+
+
+def test_a_typed_score_column_is_never_taken_for_an_output(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "基本信息"
+    ws.append(["报告类型", "项目支出"])
+    b = wb.create_sheet("预算执行")
+    b.append(["资金类别", "年初预算数", "全年预算数", "全年执行数"])
+    b.append(["年度资金总额", 10, 10, 10])
+    b.append(["预算执行率分值", 10])
+    i = wb.create_sheet("绩效指标")
+    i.append(["一级指标", "二级指标", "三级指标", "指标值", "实际完成值", "分值", "得分"])
+    i.append(["产出指标", "数量指标", "次数", "≥2次", "1次", 90, 90])
+    path = tmp_path / "hand.xlsx"
+    wb.save(path)
+    build_file(path, report=False)
+    out = openpyxl.load_workbook(path)["绩效指标"]
+    assert out["G2"].value == 90  # the unit's own 得分 stays as typed
+    assert out["I1"].value == "自评得分" and out["I2"].value == 45

@@ -134,7 +134,7 @@ INDICATOR_INPUTS = (
 )
 INDICATOR_OUTPUTS = (
     Label("suggested", "建议得分"),
-    Label("final", "自评得分", ("得分",)),
+    Label("final", "自评得分"),  # no alias: a "得分" column a unit typed is theirs, never overwritten
     Label("rate", "得分率"),
     Label("note", "评分说明"),
 )
