@@ -323,8 +323,13 @@ def test_rate_typed_into_output_cell_is_checked_once(tmp_path):
     wb.save(path)
     first = build_file(path, report=False)
     assert any(p.code == "rate-mismatch" for p in first.problems)
+    assert openpyxl.load_workbook(path)["预算执行"].cell(r, c + 1).value == "81.62%"  # typed: kept
+    ws.cell(r, c + 1).value = None  # the user clears it; from now on the tool fills it
+    wb.save(path)
+    build_file(path, report=False)
     second = build_file(path, report=False)  # now the cell holds our own value
     assert not any(p.code == "rate-mismatch" for p in second.problems)
+    assert openpyxl.load_workbook(path)["预算执行"].cell(r, c + 1).value == pytest.approx(0.8062)
 
 
 def test_nature_column(tmp_path):

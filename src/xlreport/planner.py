@@ -103,7 +103,7 @@ def budget_rate_cell_value(ev: Evaluation) -> float | None:
 
 def _budget_writes(ev: Evaluation, plan: WritePlan) -> None:
     budget = ev.input.budget
-    if budget.rate_ref is not None:
+    if budget.rate_ref is not None and budget.stated_rate is None:  # a rate the user typed stays
         rate = budget_rate_cell_value(ev)
         plan.writes.append(CellWrite(budget.rate_ref.sheet, budget.rate_ref.row, budget.rate_ref.col,
                                      rate, FORMAT_PERCENT))
