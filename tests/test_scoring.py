@@ -401,3 +401,11 @@ def test_percent_typed_as_a_fraction_is_flagged(tmp_path):
     ev = evaluate(tmp_path, indicators=one(target="≥95%", actual=0.97, deviation="x"))
     problem = next(p for p in ev.problems if p.code == "percent-as-fraction")
     assert "97%" in problem.message
+
+
+def test_error_count_counts_real_errors_only(tmp_path):
+    items = simple_indicators()
+    items[0]["weight"] = "abc"
+    ev = evaluate(tmp_path, indicators=items)
+    assert [p.code for p in ev.errors] == ["weight-invalid"]
+    assert any(p.code == "score-incomplete" and "1个错误" in p.message for p in ev.problems)

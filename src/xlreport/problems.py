@@ -94,7 +94,7 @@ CATALOGUE: dict[str, ProblemType] = dict([
     _t("snippet-empty", W, "文字材料未填写", "文字材料“{name}”为空，报告中该部分将标为“待填写”。请补写。"),
     _t("snippet-generated", I, "文字材料已自动生成", "文字材料“{name}”为空，报告中已根据数据自动生成，请核对。"),
     # Result
-    _t("score-incomplete", E, "总分不完整", "存在{count}个错误，总分不完整。请先修正错误。"),
+    _t("score-incomplete", I, "总分不完整", "存在{count}个错误，总分不完整。请先修正错误。"),
 ])
 
 
