@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from xlreport.grid import column_index, column_letter
+
 EXCEL_USER = "张三"  # Application.UserName: the author of notes added through xlwings
 ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
 
@@ -65,19 +67,8 @@ class FakeCell:
                 and self.halign is None)
 
 
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _col_letters(col: int) -> str:
-    s = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+_col_number = column_index
+_col_letters = column_letter
 
 
 def _parse_address(address: str) -> tuple[int, int, int, int]:

@@ -25,8 +25,23 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """'A' -> 1, 'AB' -> 28."""
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
 def a1(row: int, col: int) -> str:
     return f"{column_letter(col)}{row}"
+
+
+def split_a1(cell: str) -> tuple[int, int]:
+    """'B12' -> (12, 2); the reverse of :func:`a1`."""
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return (int(digits) if digits else 0), column_index(letters)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from . import __version__, schema
+from .grid import split_a1
 from .model import Evaluation, GroupResult
 from .plan import (
     FORMAT_PERCENT,
@@ -51,18 +52,9 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
     sheet_order = {name: i for i, name in enumerate(schema.INPUT_SHEETS)}
 
     def key(p: Problem):
-        row, col = _split_a1(p.cell) if p.cell else (0, 0)
+        row, col = split_a1(p.cell) if p.cell else (0, 0)
         return (LEVEL_ORDER[p.level], sheet_order.get(p.sheet or "", 9), row, col)
     return sorted(problems, key=key)
-
-
-def _split_a1(cell: str) -> tuple[int, int]:
-    letters = "".join(ch for ch in cell if ch.isalpha())
-    digits = "".join(ch for ch in cell if ch.isdigit())
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch.upper()) - 64
-    return (int(digits) if digits else 0), col
 
 
 def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan) -> None:
@@ -119,12 +111,12 @@ def _marks(ev: Evaluation, plan: WritePlan) -> None:
         if p.sheet and p.cell:
             by_cell.setdefault((p.sheet, p.cell), []).append(p)
     for (sheet, cell), found in by_cell.items():
-        row, col = _split_a1(cell)
+        row, col = split_a1(cell)
         worst = min(found, key=lambda p: LEVEL_ORDER[p.level]).level
         comment = "\n".join(f"【{p.level.value}】{p.message}" for p in sort_problems(found))
         plan.marks.append(Mark(sheet, row, col, worst.value, comment))
     for sheet, cell, fill in ev.input.previous_marks:
-        row, col = _split_a1(cell)
+        row, col = split_a1(cell)
         plan.unmarks.append(Unmark(sheet, row, col, fill))
 
 

@@ -25,6 +25,8 @@ import defusedxml.ElementTree as SafeET
 
 from xlreport.failures import FileRejected
 
+from .grid import column_index
+
 MB = 2**20
 HEAD_SIZE = 8192          # bytes sniffed from the start of the file
 XML_HEAD_SIZE = 4096      # bytes of each XML part scanned for a DTD
@@ -467,10 +469,7 @@ def _check_dimension(name: str, info: zipfile.ZipInfo, head: bytes) -> None:
     m = _DIMENSION.search(head)
     if not m:
         return
-    letters, rows = m.group(1).decode(), int(m.group(2))
-    cols = 0
-    for ch in letters:
-        cols = cols * 26 + ord(ch) - 64
+    rows, cols = int(m.group(2)), column_index(m.group(1).decode())
     if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
         reason = f"工作表部件{info.filename}的范围达{rows}行×{cols}列"
         raise FileRejected.make("file-too-large", path=name, reason=reason)
