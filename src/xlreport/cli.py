@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, schema
+from . import schema
+from ._version import __version__
 from .failures import EXIT_UNUSABLE, XlreportError
 
 EXIT_INTERNAL = 3
@@ -22,7 +23,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Sub-command groups that live in their own modules: command name -> module (the module's
 # attribute of the same name is the click group). Imported only when the command is used or
 # listed, so `xlreport build` never pays for the mail/Excel/summary machinery.
-OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli"}
+OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli",
+                   "bundle": "xlreport.bundle_cli"}
 
 
 HELP_TEXT = "显示本帮助并退出。"

@@ -11,7 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from . import __version__, schema
+from . import schema
+from ._version import __version__
 from .grid import split_a1
 from .model import Evaluation, GroupResult
 from .plan import (
