@@ -11,7 +11,6 @@ short Chinese install page; docs/install.md is the longer version.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -124,7 +123,7 @@ def find_project(start: Path | None = None) -> Path:
 
 def _run(step: str, cmd: list[str], cwd: Path | None = None) -> str:
     try:
-        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False,
                               encoding="utf-8", errors="replace")
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BundleError.make("bundle-step-failed", step=step, detail=str(exc)) from exc
@@ -295,5 +294,15 @@ python3 -m venv ~/.xlreport/venv
 """
 
 
-__all__ = ["TARGETS", "PYTHON_VERSIONS", "Target", "Requirement", "BundleResult", "BundleError",
-           "make_bundle", "parse_requirements", "find_project", "install_page"]
+__all__ = [
+    "PYTHON_VERSIONS",
+    "TARGETS",
+    "BundleError",
+    "BundleResult",
+    "Requirement",
+    "Target",
+    "find_project",
+    "install_page",
+    "make_bundle",
+    "parse_requirements",
+]

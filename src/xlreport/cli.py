@@ -17,7 +17,7 @@ from ._version import __version__
 from .failures import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_UNUSABLE, XlreportError
 from .files import WORKBOOK_SUFFIXES, collect_workbooks
 
-__all__ = ["main", "collect_workbooks", "EXIT_INTERNAL"]
+__all__ = ["EXIT_INTERNAL", "collect_workbooks", "main"]
 
 
 # Sub-command groups that live in their own modules: command name -> module (the module's

@@ -440,8 +440,7 @@ class LiveBook:
         return grid
 
     def write(self, plan: WritePlan) -> None:
-        apply_plan_xlwings(self.book, plan)
-        return None
+        apply_plan_xlwings(self.book, plan)  # nothing saved: the user saves (Ctrl+S)
 
 
 def run_on_book(book, *, now: datetime | None = None, report: bool = True,
@@ -521,5 +520,15 @@ def _restore(app, screen, active_sheet) -> None:
             pass
 
 
-__all__ = ["read_grid", "read_sheet", "apply_plan_xlwings", "run_on_book", "main", "calling_book",
-           "ButtonResult", "LiveBook", "BOOK_FAILURES", "note_text"]
+__all__ = [
+    "BOOK_FAILURES",
+    "ButtonResult",
+    "LiveBook",
+    "apply_plan_xlwings",
+    "calling_book",
+    "main",
+    "note_text",
+    "read_grid",
+    "read_sheet",
+    "run_on_book",
+]
