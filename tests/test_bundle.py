@@ -61,6 +61,9 @@ def test_find_project_needs_this_distribution(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "xlreport"\n', encoding="utf-8")
     (tmp_path / "uv.lock").write_text("", encoding="utf-8")
     assert find_project(tmp_path) == ROOT  # an unrelated project is passed over
+    with pytest.raises(BundleError) as caught:  # a folder named with --project is searched alone
+        find_project(tmp_path, near_module=False)
+    assert caught.value.code == "bundle-no-project"
 
 
 def test_install_page_names_the_distribution_and_the_offline_commands():

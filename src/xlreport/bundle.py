@@ -100,13 +100,15 @@ class BundleResult:
     archive: Path | None = None
 
 
-def find_project(start: Path | None = None) -> Path:
-    """The source checkout: a folder up from ``start`` (or from this module, for a source or
-    editable install) whose pyproject.toml names this distribution and has a uv.lock."""
+def find_project(start: Path | None = None, *, near_module: bool = True) -> Path:
+    """The source checkout: a folder up from ``start`` (then, with ``near_module``, up from this
+    module, for a source or editable install) whose pyproject.toml names this distribution
+    and has a uv.lock."""
     candidates: list[Path] = []
     if start is not None:
         candidates += [start.resolve(), *start.resolve().parents]
-    candidates += list(Path(__file__).resolve().parents)[1:4]
+    if near_module:
+        candidates += list(Path(__file__).resolve().parents)[1:4]
     for folder in candidates:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file() and (folder / "uv.lock").is_file():
@@ -196,7 +198,7 @@ def make_bundle(out: Path, *, targets: Iterable[str] = tuple(TARGETS), pythons: 
                 progress: Callable[[str], None] = lambda _: None) -> BundleResult:
     """Fill ``out`` with the wheels and the install page; with ``archive`` also ``out``.zip."""
     uv = _uv()
-    project = find_project(project or Path.cwd())
+    project = find_project(project, near_module=False) if project else find_project(Path.cwd())
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BundleError.make("bundle-output-exists", path=out)
