@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .failures import EXIT_UNUSABLE, FileRejected, XlreportError
+from .failures import EXIT_OK, EXIT_UNUSABLE, FileRejected, XlreportError
 from .grid import BookGrid, RawCell, SheetGrid, a1
 from .plan import COMMENT_AUTHOR, MARK_FILLS, CellWrite, OutputSheet, WritePlan
 from .styles import LINK_COLOR, PLAN_STYLES
@@ -504,7 +504,7 @@ def main() -> None:
                   "您填写的内容不会被改动；请把这条信息和工作簿发给技术支持。", title=MESSAGE_TITLE, mode="critical")
         return
     _restore(app, screen, active_sheet)
-    app.alert(result.message, title=MESSAGE_TITLE, mode="info" if result.ok and not result.n_errors else "critical")
+    app.alert(result.message, title=MESSAGE_TITLE, mode="info" if result.exit_code == EXIT_OK else "critical")
 
 
 def _restore(app, screen, active_sheet) -> None:
