@@ -5,4 +5,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from mail_fixtures import imap_server, mail_env, mailbox, roster, smtp_server  # noqa: F401
+from mail_fixtures import imap_server, mail_env, mailbox, roster, smtp_server, smtp_session  # noqa: F401

@@ -1,0 +1,250 @@
+"""One message's untrusted content, in a separate process: MIME parsing, attachments, builds.
+
+``python -m xlreport.mail.worker RAW WORKDIR MAX_ATTACHMENT_BYTES [--find-code]`` reads the archived
+message, gives each spreadsheet attachment its own folder ``WORKDIR/<n>-<name>/`` (原件, 结果),
+builds it with :func:`xlreport.pipeline.build_file` and writes ``WORKDIR/result.json``.
+
+The processor runs it with a time limit and an address-space limit: a message that makes the
+parser recurse, allocate or hang kills only this process, and that counts as one failed attempt
+of that message alone (see :mod:`xlreport.mail.processor`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from email import policy
+from email.message import Message
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+from .compose import (
+    SPREADSHEET_SUFFIXES,
+    SPREADSHEET_TYPES,
+    WORKBOOK_SUFFIXES,
+    sanitise_filename,
+    unique_name,
+)
+from .headers import one_line
+
+MAX_PARTS = 200
+MAX_DEPTH = 30
+MAX_FILES = 20
+TEST_HOOK_ENV = "XLREPORT_TEST_WORKER"  # "crash|hang|raise|noreport:NAME" for attachments named …NAME…: tests only
+
+
+class Unparseable(Exception):
+    """The MIME structure cannot be read (or is hostile): the message is quarantined."""
+
+
+def _walk(msg: Message, depth: int = 0, count: list[int] | None = None):
+    """Leaf parts, iteratively bounded in depth and number (the stdlib's walk() recurses without limit)."""
+    count = count if count is not None else [0]
+    stack = [(msg, 0)]
+    while stack:
+        part, level = stack.pop()
+        count[0] += 1
+        if count[0] > MAX_PARTS:
+            raise Unparseable(f"邮件包含超过{MAX_PARTS}个部分")
+        if level > MAX_DEPTH:
+            raise Unparseable(f"邮件嵌套超过{MAX_DEPTH}层")
+        if part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend((p, level + 1) for p in reversed(payload))
+            continue
+        yield part
+
+
+def _filename(part: Message) -> str:
+    for getter in (part.get_filename, lambda: part.get_param("name")):
+        try:
+            value = getter()
+        except Exception:  # noqa: BLE001, S112 - a malformed RFC 2231 parameter: try the next source
+            continue
+        if isinstance(value, tuple):
+            try:
+                from email.utils import collapse_rfc2231_value
+
+                value = collapse_rfc2231_value(value)
+            except Exception:  # noqa: BLE001, S112 - an undecodable value counts as absent
+                continue
+        if value:
+            return str(value)
+    return ""
+
+
+def _is_file(part: Message) -> tuple[bool, str]:
+    try:
+        ctype = part.get_content_type()
+    except Exception:  # noqa: BLE001
+        ctype = "application/octet-stream"
+    try:
+        disposition = (part.get_content_disposition() or "").lower()
+    except Exception:  # noqa: BLE001
+        disposition = "attachment"
+    name = _filename(part)
+    return bool(disposition == "attachment" or name or ctype.startswith(SPREADSHEET_TYPES)), ctype
+
+
+def extract(raw: bytes, max_bytes: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Spreadsheet attachments (name, data or a refusal) and the names of other files."""
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as exc:
+        raise Unparseable(f"邮件结构无法解析（{type(exc).__name__}）") from exc
+    files: list[dict[str, Any]] = []
+    others: list[str] = []
+    used: set[str] = set()
+    try:
+        for n, part in enumerate(_walk(msg), 1):
+            is_file, ctype = _is_file(part)
+            if not is_file:
+                continue
+            name = sanitise_filename(_filename(part), n, ctype)
+            if Path(name).suffix.lower() not in SPREADSHEET_SUFFIXES and not ctype.startswith(SPREADSHEET_TYPES):
+                others.append(name)
+                continue
+            if len(files) >= MAX_FILES:
+                others.append(name)
+                continue
+            try:
+                data = part.get_payload(decode=True) or b""
+            except Exception:  # noqa: BLE001 - a broken transfer encoding: build_file calls it corrupt
+                data = b""
+            files.append({"name": unique_name(name, used), "data": data, "too_large": len(data) > max_bytes})
+    except RecursionError as exc:
+        raise Unparseable("邮件结构嵌套过深") from exc
+    return files, others
+
+
+def _test_hook(name: str) -> None:
+    spec = os.environ.get(TEST_HOOK_ENV, "")
+    action, _, needle = spec.partition(":")
+    if not needle or needle not in name:
+        return
+    if action == "crash":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if action == "hang":
+        time.sleep(3600)
+    if action == "raise":
+        raise RuntimeError("模拟的程序缺陷")
+    if action == "noreport":
+        import xlreport.report as report_pkg
+
+        from ..failures import XlreportError
+
+        def broken(*_args, **_kwargs):
+            raise XlreportError("report-write-failed", "自评报告模板有误（测试）。")
+
+        report_pkg.write_report = broken
+
+
+def _dec(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _problem_lines(problems) -> list[str]:
+    return [one_line(f"[{p.level.value}] {p.text}", 500) for p in problems]
+
+
+def build_one(item: dict[str, Any], folder: Path, limit_mb: float, find_code: bool) -> dict[str, Any]:
+    from ..pipeline import build_file
+    from ..planner import sort_problems
+
+    name = item["name"]
+    out: dict[str, Any] = {"name": name, "folder": str(folder)}
+    if item["too_large"]:
+        out["rejected"] = (f"文件“{name}”大小为{len(item['data']) / 1024 / 1024:.1f}MB，超过{limit_mb:g}MB的上限，未处理。"
+                           "绩效自评工作簿通常不超过1MB，请删除无关内容（图片、无关工作表）后再提交。")
+        return out
+    source_dir, out_dir = folder / "原件", folder / "结果"
+    source_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = source_dir / name
+    source.write_bytes(item["data"])
+    suffix = Path(name).suffix.lower()
+    output = out_dir / (name if suffix in WORKBOOK_SUFFIXES else Path(name).stem + ".xlsx")
+    try:
+        _test_hook(name)
+        outcome = build_file(source, output=output, report=True)
+    except Exception as exc:  # noqa: BLE001 - a bug in the build: reported for this file, never blocks the others
+        out["internal"] = one_line(f"{type(exc).__name__}: {exc}", 500)
+        return out
+    ev = outcome.evaluation
+    if outcome.failure is not None:
+        message = outcome.failure.message.replace(str(source), name).replace(str(output), name)
+        if outcome.workbook_path and ev is not None and ev.complete:
+            out["report_failure"] = message
+        else:
+            out["rejected"] = message
+            return out
+    out["exit_code"] = 0 if out.get("report_failure") else outcome.exit_code
+    info, budget = ev.input.info, ev.budget
+    out.update(
+        workbook_unit=info.unit or None, project=info.project or None, year=info.year or None,
+        report_type=info.report_type, email=info.email or None, annual=_dec(budget.annual),
+        executed=_dec(budget.executed), rate=_dec(budget.rate), total=_dec(ev.total), grade=ev.grade,
+        n_errors=len(ev.errors), n_warnings=len(ev.warnings), n_infos=len(ev.infos),
+        warnings=_problem_lines(sort_problems(ev.warnings)),
+        problems=_problem_lines(sort_problems(ev.errors + ev.warnings)),
+        workbook_path=str(outcome.workbook_path) if outcome.workbook_path else None,
+        report_path=str(outcome.report_path) if outcome.report_path else None)
+    if find_code:
+        out["code_text"] = _code_text(source)
+    return out
+
+
+def _code_text(path: Path) -> str:
+    """Text next to a “提交码” label in the workbook's first 50 rows (code policy)."""
+    import openpyxl
+
+    found = []
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - the build already read it; a second read failing means no code
+        return ""
+    try:
+        for ws in wb.worksheets[:5]:
+            for row in ws.iter_rows(max_row=50, max_col=20, values_only=True):
+                cells = ["" if v is None else str(v).strip() for v in row]
+                for i, v in enumerate(cells[:-1]):
+                    if v.replace(" ", "") in ("提交码", "提交码：", "提交码:"):
+                        found.append(cells[i + 1])
+    finally:
+        wb.close()
+    return " ".join(found)[:200]
+
+
+def run(raw_path: Path, workdir: Path, max_bytes: int, find_code: bool) -> dict[str, Any]:
+    raw = raw_path.read_bytes()
+    try:
+        files, others = extract(raw, max_bytes)
+    except Unparseable as exc:
+        return {"parse_error": str(exc)}
+    del raw
+    results = []
+    for n, item in enumerate(files, 1):
+        stem = Path(item["name"]).stem[:40] or "附件"
+        results.append(build_one(item, workdir / f"{n:02d}-{stem}", max_bytes / 1024 / 1024, find_code))
+        item["data"] = b""
+    return {"files": results, "other_files": others}
+
+
+def main(argv: list[str]) -> int:
+    raw_path, workdir, max_bytes = Path(argv[0]), Path(argv[1]), int(argv[2])
+    find_code = "--find-code" in argv[3:]
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = run(raw_path, workdir, max_bytes, find_code)
+    tmp = workdir / "result.json.tmp"
+    tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, workdir / "result.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
