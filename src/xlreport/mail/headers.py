@@ -57,6 +57,32 @@ def header_block(raw: bytes) -> bytes:
     return head[: min(ends) + 2] if ends else head
 
 
+class _Decoded:
+    """compat32 headers with RFC 2047 words decoded, for messages the modern parser rejects."""
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+
+    @staticmethod
+    def _decode(value) -> str:
+        from email.header import decode_header, make_header
+
+        try:
+            return str(make_header(decode_header(str(value))))
+        except Exception:  # noqa: BLE001
+            return str(value)
+
+    def get(self, name: str):
+        value = self.msg.get(name)
+        return None if value is None else self._decode(value)
+
+    def get_all(self, name: str):
+        return [self._decode(v) for v in (self.msg.get_all(name) or [])]
+
+    def __getitem__(self, name: str):
+        return None  # no parsed Date: treated as absent
+
+
 def _get(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
@@ -81,7 +107,11 @@ def _get_all(msg: Message, name: str) -> list[str]:
 
 def read_headers(raw_head: bytes) -> Headers:
     """Never raises for anything in the message."""
-    msg = BytesHeaderParser(policy=policy.default).parsebytes(header_block(raw_head))
+    block = header_block(raw_head)
+    try:
+        msg = BytesHeaderParser(policy=policy.default).parsebytes(block)
+    except Exception:  # noqa: BLE001 - e.g. "Content-Type: multipart/mixed; bou*": read the raw values instead
+        msg = _Decoded(BytesHeaderParser(policy=policy.compat32).parsebytes(block))
     h = Headers()
     froms = _get_all(msg, "From")
     try:
