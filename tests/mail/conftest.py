@@ -5,4 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from mail_fixtures import imap_server, mail_env, mailbox, roster, smtp_server, smtp_session  # noqa: F401
+from mail_fixtures import (  # noqa: F401
+    imap_server,
+    mail_env,
+    mailbox,
+    roster,
+    smtp_server,
+    smtp_session,
+)

@@ -58,7 +58,7 @@ def _start_warnings(config, log: logging.Logger) -> None:
 class SafeFormatter(logging.Formatter):
     """A message never carries a raw CR, LF or other control character: nothing can forge a log line."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+    def formatMessage(self, record: logging.LogRecord) -> str:
         from .headers import escape
 
         return escape(super().formatMessage(record))
