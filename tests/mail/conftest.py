@@ -13,3 +13,7 @@ from mail_fixtures import (  # noqa: F401
     smtp_server,
     smtp_session,
 )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a mail test of several seconds (still part of the default run)")

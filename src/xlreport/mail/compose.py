@@ -63,9 +63,16 @@ def reply_subject(subject: str) -> str:
     return f"Re: {subject}" if subject else "Re: 绩效自评工作簿"
 
 
+Attachment = tuple[str, "bytes | Path"]  # a file on disk is streamed in, never read whole
+
+
 def build_reply(h: Headers, *, from_addr: str, to: list[str], cc: list[str], body: str,
-                attachments: list[tuple[str, bytes]], message_id: str, date: datetime) -> EmailMessage:
-    """``to`` and ``cc`` are plain addresses already checked against the roster."""
+                attachments: list[Attachment], message_id: str, date: datetime
+                ) -> tuple[EmailMessage, dict[str, Path]]:
+    """The reply, and the placeholders standing for files that :func:`write_message` streams in.
+
+    ``to`` and ``cc`` are plain addresses already checked against the roster.
+    """
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = from_addr
     msg["To"] = ", ".join(to)
@@ -81,15 +88,41 @@ def build_reply(h: Headers, *, from_addr: str, to: list[str], cc: list[str], bod
     msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer us
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(body, charset="utf-8", cte="base64")
+    placeholders: dict[str, Path] = {}
     for name, data in attachments:
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         if name.lower().endswith(".xlsm"):
             ctype = "application/vnd.ms-excel.sheet.macroEnabled.12"
         maintype, subtype = ctype.split("/", 1)
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        msg.add_attachment(data if isinstance(data, bytes) else b"", maintype=maintype, subtype=subtype,
+                           filename=name)
         part = msg.get_payload()[-1]
         part.set_param("name", name)  # clients that only read Content-Type's name= (RFC 2231 too)
-    return msg
+        if not isinstance(data, bytes):
+            token = f"XLREPORT-FILE-{hashlib.sha256(f'{message_id}{len(placeholders)}'.encode()).hexdigest()}"
+            part.set_payload(token)
+            placeholders[token] = Path(data)
+    return msg, placeholders
+
+
+def write_message(msg: EmailMessage, placeholders: dict[str, Path], fh) -> None:
+    """Write ``msg`` to the binary file ``fh``, each placeholder line replaced by its file in base64."""
+    import base64
+    import io
+    from email.generator import BytesGenerator
+
+    buf = io.BytesIO()
+    BytesGenerator(buf, policy=MAIL_POLICY).flatten(msg)
+    buf.seek(0)
+    tokens = {t.encode(): p for t, p in placeholders.items()}
+    for line in buf:
+        path = tokens.get(line.strip())
+        if path is None:
+            fh.write(line)
+            continue
+        with open(path, "rb") as src:
+            while block := src.read(57 * 1024):  # whole 57-byte groups: 76-character lines
+                fh.write(base64.encodebytes(block).replace(b"\n", b"\r\n"))
 
 
 # Texts ---------------------------------------------------------------------------------------

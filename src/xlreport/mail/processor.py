@@ -126,7 +126,7 @@ class Reply:
     to: list[str]
     cc: list[str]
     body: str
-    files: list[tuple[str, bytes]]
+    files: list[tuple[str, bytes | Path]]
     status: str
     reason: str | None
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -268,14 +268,12 @@ class Processor:
                                    archive_path=str(path), raw_size=size, imap_uid=where)
             log.info("邮件过大未下载 uid=%s %s（%.1fMB）", uid, key, size / 1024 / 1024)
         else:
-            raw = session.fetch(uid)
-            if raw is None:
+            path, digest, got = archive.store_chunks(self.config.store.archive_dir, session.fetch_chunks(uid))
+            if got == 0:
                 return
-            key = message_key(raw)
-            path, digest = archive.store(self.config.store.archive_dir, raw)
+            key = f"sha256:{digest}"
             self.registry.register(key, message_id=None, sender="", subject="", unit=None, raw_sha256=digest,
-                                   archive_path=str(path), raw_size=len(raw), imap_uid=where)
-            del raw
+                                   archive_path=str(path), raw_size=got, imap_uid=where)
         crash_point("after-archive")
         self.registry.record_uid(session.mailbox, session.uidvalidity, uid, key)
         known[uid] = (key, False)
@@ -549,25 +547,41 @@ class Processor:
         generation = (row["generation"] if row is not None else self.registry.lookup(key)["generation"]) or 0
         mid = reply_message_id(key if not generation else f"{key}#{generation}", from_addr)
         try:
-            msg = build_reply(h, from_addr=from_addr, to=reply.to, cc=reply.cc, body=reply.body,
-                              attachments=reply.files, message_id=mid, date=datetime.now(UTC).astimezone())
-            data = bytes(msg)
-        except Exception as exc:
+            msg, placeholders = build_reply(h, from_addr=from_addr, to=reply.to, cc=reply.cc, body=reply.body,
+                                            attachments=reply.files, message_id=mid,
+                                            date=datetime.now(UTC).astimezone())
+            path = self._store_reply(msg, placeholders)
+        except Exception as exc:  # e.g. a header the library refuses: plain text, no attachments
             log.error("回复邮件未能生成 %s，改发纯文本通知：%s", log_name, escape(exc))
             log.debug("详细信息", exc_info=True)
             h = Headers(sender=h.sender, subject="", message_id=None)
-            msg = build_reply(h, from_addr=from_addr, to=reply.to, cc=[], body=notice(
+            msg, placeholders = build_reply(h, from_addr=from_addr, to=reply.to, cc=[], body=notice(
                 Notice.BUILD_BROKEN, None, ""), attachments=[], message_id=mid,
                 date=datetime.now(UTC).astimezone())
-            data = bytes(msg)
+            path = self._store_reply(msg, placeholders)
             reply.reason = (reply.reason + "；" if reply.reason else "") + f"回复未能生成（{type(exc).__name__}），已发纯文本通知"
-        path, _ = archive.store(self.config.store.archive_dir, data, sub="sent")
+        del msg
         self.registry.prepare_reply(key, self.owner, reply_message_id=mid, sender=from_addr,
                                     recipients=[*reply.to, *reply.cc], reply_path=str(path),
                                     final_status=reply.status, final_reason=reply.reason,
                                     unit=self.registry.lookup(key)["unit"], rows=reply.rows)
         crash_point("after-prepare")
         return self._deliver(key, self.registry.outbox_row(key))
+
+    def _store_reply(self, msg, placeholders: dict[str, Path]) -> Path:
+        """The reply's exact bytes, generated straight into the archive (``sent/``)."""
+        import tempfile
+
+        from .compose import write_message
+
+        spool = self.config.store.archive_dir / "sent"
+        spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.TemporaryFile(dir=spool) as fh:
+            write_message(msg, placeholders, fh)
+            fh.seek(0)
+            path, _, _ = archive.store_chunks(self.config.store.archive_dir, iter(lambda: fh.read(1 << 20), b""),
+                                              sub="sent")
+        return path
 
     # Delivery ----------------------------------------------------------------------------------------
     def _deliver(self, key: str, ob) -> str:
@@ -581,7 +595,7 @@ class Processor:
             self.registry.note_uncertain(key)
             log.warning("回复 %s 上次发送在最后一步中断，无法确认是否已发出，按配置重发一次（Message-ID 相同）",
                         ob["reply_message_id"])
-        data = Path(ob["reply_path"]).read_bytes()
+        data = Path(ob["reply_path"])
         recipients = recipients_of(ob)
         delay = policy.backoff_seconds
         refused: list[str] = []

@@ -33,7 +33,7 @@ class Notice(StrEnum):
 @dataclass
 class Body:
     text: str
-    files: list[tuple[str, bytes]] = field(default_factory=list)
+    files: list[tuple[str, bytes | Path]] = field(default_factory=list)
     need_template: bool = False
 
 
@@ -98,7 +98,7 @@ def results_body(unit: str, subject: str, results: list[dict[str, Any]], hints: 
     return body
 
 
-def _scored(r: dict[str, Any], files: list[tuple[str, bytes]]) -> list[str]:
+def _scored(r: dict[str, Any], files: list[tuple[str, bytes | Path]]) -> list[str]:
     lines: list[str] = []
     project = f"项目：{r.get('project') or '（未填写）'}" + (f"（{r['year']}年度）" if r.get("year") else "")
     rate = f"{_dec(r.get('rate'))}%" if r.get("rate") is not None else "—"
@@ -116,10 +116,10 @@ def _scored(r: dict[str, Any], files: list[tuple[str, bytes]]) -> list[str]:
         lines.append(money_line)
         attached = []
         if wb_path:
-            files.append((name, Path(wb_path).read_bytes()))
+            files.append((name, Path(wb_path)))
             attached.append(f"“{name}”（已评分的工作簿）")
         if r.get("report_path"):
-            files.append((Path(r["report_path"]).name, Path(r["report_path"]).read_bytes()))
+            files.append((Path(r["report_path"]).name, Path(r["report_path"])))
             attached.append(f"“{files[-1][0]}”（自评报告）")
         if attached:
             lines.append(f"    附件：{'、'.join(attached)}。")
@@ -134,7 +134,7 @@ def _scored(r: dict[str, Any], files: list[tuple[str, bytes]]) -> list[str]:
         lines += problem_lines(r.get("problems", []))
         lines.append(money_line)
         if wb_path:
-            files.append((name, Path(wb_path).read_bytes()))
+            files.append((name, Path(wb_path)))
             lines.append(f"    附件“{name}”中已用颜色和批注标出有问题的单元格，“校验结果”工作表列出了全部问题。")
     return lines
 

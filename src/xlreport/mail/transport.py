@@ -12,6 +12,7 @@ import re
 import smtplib
 import ssl as ssl_module
 from collections.abc import Callable
+from pathlib import Path
 
 from .config import ImapConfig, MailConfig, SmtpConfig
 
@@ -89,6 +90,18 @@ class ImapSession:
                 return item[1]
         return None
 
+    def fetch_chunks(self, uid: str, chunk: int = 4 * 1024 * 1024):
+        """The whole message in partial FETCHes of ``chunk`` bytes: never one big literal in memory."""
+        offset = 0
+        while True:
+            data = self.fetch(uid, f"BODY.PEEK[]<{offset}.{chunk}>")
+            if not data:
+                return
+            yield data
+            if len(data) < chunk:
+                return
+            offset += len(data)
+
     def fetch_header(self, uid: str, limit: int) -> bytes | None:
         """The header block only, at most ``limit`` bytes (a partial FETCH)."""
         return self.fetch(uid, f"BODY.PEEK[HEADER]<0.{limit}>")
@@ -115,6 +128,22 @@ def _dot_stuffed(data: bytes) -> bytes:
     return b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
 
 
+def _dot_stuffed_file(path: Path, block: int = 256 * 1024):
+    """:func:`_dot_stuffed` for a file, in blocks: a big reply is never whole in memory."""
+    out: list[bytes] = []
+    size = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            line = line.rstrip(b"\r\n")
+            out.append((b"." + line if line.startswith(b".") else line) + b"\r\n")
+            size += len(line) + 3
+            if size >= block:
+                yield b"".join(out)
+                out, size = [], 0
+    if out:
+        yield b"".join(out)
+
+
 class SmtpSender:
     def __init__(self, config: MailConfig) -> None:
         self.config = config
@@ -135,7 +164,8 @@ class SmtpSender:
             smtp.login(c.user, password)
         return smtp
 
-    def send(self, data: bytes, sender: str, recipients: list[str], before_dot: Callable[[], None]) -> list[str]:
+    def send(self, data: bytes | Path, sender: str, recipients: list[str], before_dot: Callable[[], None]
+             ) -> list[str]:
         """Send to exactly ``recipients`` (plain addresses, one RCPT each); returns refused ones.
 
         ``before_dot`` runs just before the final ``.``.
@@ -166,7 +196,11 @@ class SmtpSender:
                 if code != 354:
                     raise SendError(f"DATA 被拒绝：{code} {resp!r}", permanent=code >= 500)
                 in_data = True
-                smtp.send(_dot_stuffed(data))
+                if isinstance(data, Path):
+                    for block in _dot_stuffed_file(data):
+                        smtp.send(block)
+                else:
+                    smtp.send(_dot_stuffed(data))
             except (OSError, smtplib.SMTPException) as exc:
                 raise SendError(f"SMTP发送中断：{exc}") from exc
             before_dot()

@@ -18,7 +18,7 @@ import sys
 import time
 from email import policy
 from email.message import Message
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from .compose import (
 from .headers import one_line
 
 MAX_PARTS = 200
+MAX_PART_HEADER = 64 * 1024
 MAX_DEPTH = 30
 MAX_FILES = 20
 TEST_HOOK_ENV = "XLREPORT_TEST_WORKER"  # "crash|hang|raise|noreport:NAME" for attachments named …NAME…: tests only
@@ -41,23 +42,118 @@ class Unparseable(Exception):
     """The MIME structure cannot be read (or is hostile): the message is quarantined."""
 
 
-def _walk(msg: Message, depth: int = 0, count: list[int] | None = None):
-    """Leaf parts, iteratively bounded in depth and number (the stdlib's walk() recurses without limit)."""
-    count = count if count is not None else [0]
-    stack = [(msg, 0)]
+def _header_end(raw: bytes, start: int, end: int) -> tuple[int, int]:
+    """(end of the header block, start of the body) of the part at ``start``."""
+    if raw.startswith(b"\r\n", start) or raw.startswith(b"\n", start):  # no headers at all
+        return start, start + (2 if raw.startswith(b"\r\n", start) else 1)
+    limit = min(end, start + MAX_PART_HEADER)
+    hits = [(i, n) for i, n in ((raw.find(b"\r\n\r\n", start, limit), 4), (raw.find(b"\n\n", start, limit), 2))
+            if i >= 0]
+    if not hits:
+        if limit < end:
+            raise Unparseable("邮件某部分的头部过长")
+        return end, end
+    i, n = min(hits)
+    return i, i + n
+
+
+def _subparts(raw: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int]]:
+    """Body parts of a multipart between ``start`` and ``end`` (RFC 2046 delimiters), as offsets."""
+    delim = b"--" + boundary
+    marks: list[tuple[int, int]] = []  # (delimiter start, content start)
+    i = raw.find(delim, start, end)
+    while i != -1:
+        if i == start or raw[i - 1:i] == b"\n":
+            after = i + len(delim)
+            if raw.startswith(b"--", after):
+                marks.append((i, -1))
+                break
+            eol = raw.find(b"\n", after, end)
+            eol = end if eol == -1 else eol
+            if not raw[after:eol].strip():
+                marks.append((i, min(eol + 1, end)))
+        i = raw.find(delim, i + len(delim), end)
+    parts = []
+    for (_, content), (nxt, _) in zip(marks, [*marks[1:], (end, -1)], strict=True):
+        if content < 0:
+            break
+        stop = nxt
+        if stop > content and raw[stop - 1:stop] == b"\n" and nxt != end:
+            stop -= 1
+            if stop > content and raw[stop - 1:stop] == b"\r":
+                stop -= 1
+        parts.append((content, max(content, stop)))
+    return parts
+
+
+def _decode(raw: bytes, start: int, end: int, encoding: str) -> bytes:
+    import binascii
+
+    view = memoryview(raw)[start:end]
+    try:
+        if encoding == "base64":
+            return binascii.a2b_base64(view)
+        if encoding == "quoted-printable":
+            return binascii.a2b_qp(view)
+    except (binascii.Error, ValueError):
+        return b""  # a broken transfer encoding: build_file calls the file corrupt
+    return bytes(view)
+
+
+def _leaves(raw: bytes):
+    """(headers, body start, body end) of every leaf part, iteratively and bounded in depth and count.
+
+    Only header blocks go through the stdlib parser; bodies stay offsets into ``raw``, so a 30 MB
+    attachment costs its decoded size once, not the parser's several copies.
+    """
+    stack = [(0, len(raw), 0, "text/plain")]
+    count = 0
     while stack:
-        part, level = stack.pop()
-        count[0] += 1
-        if count[0] > MAX_PARTS:
+        start, end, level, default_type = stack.pop()
+        count += 1
+        if count > MAX_PARTS:
             raise Unparseable(f"邮件包含超过{MAX_PARTS}个部分")
         if level > MAX_DEPTH:
             raise Unparseable(f"邮件嵌套超过{MAX_DEPTH}层")
-        if part.is_multipart():
-            payload = part.get_payload()
-            if isinstance(payload, list):
-                stack.extend((p, level + 1) for p in reversed(payload))
-            continue
-        yield part
+        head_end, body = _header_end(raw, start, end)
+        headers = _part_headers(raw[start:head_end])
+        ctype = _content_type(headers, default_type)
+        if ctype.startswith("multipart/"):
+            boundary = _param(headers, "boundary")
+            if not boundary or len(boundary) > 200:
+                raise Unparseable("邮件的分段边界（boundary）缺失或无效")
+            child_default = "message/rfc822" if ctype == "multipart/digest" else "text/plain"
+            subparts = _subparts(raw, body, end, boundary.encode("utf-8", "replace"))
+            stack.extend((s, e, level + 1, child_default) for s, e in reversed(subparts))
+        elif ctype == "message/rfc822":
+            stack.append((body, end, level + 1, "text/plain"))
+        else:
+            yield headers, body, end
+
+
+def _part_headers(block: bytes) -> Message:
+    try:
+        return BytesHeaderParser(policy=policy.default).parsebytes(block)
+    except Exception:  # noqa: BLE001 - the modern parser refuses it: keep the raw values
+        return BytesHeaderParser(policy=policy.compat32).parsebytes(block)
+
+
+def _content_type(headers: Message, default: str) -> str:
+    try:
+        value = headers.get_content_type() if headers.get("Content-Type") else default
+    except Exception:  # noqa: BLE001
+        value = "application/octet-stream"
+    return value.lower()
+
+
+def _param(headers: Message, name: str) -> str | None:
+    try:
+        value = headers.get_param(name)
+    except Exception:  # noqa: BLE001
+        return None
+    if isinstance(value, tuple):
+        return None
+    return str(value) if value else None
 
 
 def _filename(part: Message) -> str:
@@ -78,34 +174,25 @@ def _filename(part: Message) -> str:
     return ""
 
 
-def _is_file(part: Message) -> tuple[bool, str]:
-    try:
-        ctype = part.get_content_type()
-    except Exception:  # noqa: BLE001
-        ctype = "application/octet-stream"
+def _is_file(part: Message, ctype: str) -> bool:
     try:
         disposition = (part.get_content_disposition() or "").lower()
     except Exception:  # noqa: BLE001
         disposition = "attachment"
-    name = _filename(part)
-    return bool(disposition == "attachment" or name or ctype.startswith(SPREADSHEET_TYPES)), ctype
+    return bool(disposition == "attachment" or _filename(part) or ctype.startswith(SPREADSHEET_TYPES))
 
 
 def extract(raw: bytes, max_bytes: int) -> tuple[list[dict[str, Any]], list[str]]:
     """Spreadsheet attachments (name, data or a refusal) and the names of other files."""
-    try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
-    except Exception as exc:
-        raise Unparseable(f"邮件结构无法解析（{type(exc).__name__}）") from exc
     files: list[dict[str, Any]] = []
     others: list[str] = []
     used: set[str] = set()
     try:
-        for n, part in enumerate(_walk(msg), 1):
-            is_file, ctype = _is_file(part)
-            if not is_file:
+        for n, (headers, start, end) in enumerate(_leaves(raw), 1):
+            ctype = _content_type(headers, "text/plain")
+            if not _is_file(headers, ctype):
                 continue
-            name = sanitise_filename(_filename(part), n, ctype)
+            name = sanitise_filename(_filename(headers), n, ctype)
             if Path(name).suffix.lower() not in SPREADSHEET_SUFFIXES and not ctype.startswith(SPREADSHEET_TYPES):
                 others.append(name)
                 continue
@@ -113,10 +200,16 @@ def extract(raw: bytes, max_bytes: int) -> tuple[list[dict[str, Any]], list[str]
                 others.append(name)
                 continue
             try:
-                data = part.get_payload(decode=True) or b""
-            except Exception:  # noqa: BLE001 - a broken transfer encoding: build_file calls it corrupt
-                data = b""
-            files.append({"name": unique_name(name, used), "data": data, "too_large": len(data) > max_bytes})
+                encoding = str(headers.get("Content-Transfer-Encoding", "") or "").strip().lower()
+            except Exception:  # noqa: BLE001
+                encoding = ""
+            if (end - start) * 3 // 4 > max_bytes + 4096:  # clearly too large: never decoded
+                files.append({"name": unique_name(name, used), "data": b"", "size": (end - start) * 3 // 4,
+                              "too_large": True})
+                continue
+            data = _decode(raw, start, end, encoding)
+            files.append({"name": unique_name(name, used), "data": data, "size": len(data),
+                          "too_large": len(data) > max_bytes})
     except RecursionError as exc:
         raise Unparseable("邮件结构嵌套过深") from exc
     return files, others
@@ -159,7 +252,7 @@ def build_one(item: dict[str, Any], folder: Path, limit_mb: float, find_code: bo
     name = item["name"]
     out: dict[str, Any] = {"name": name, "folder": str(folder)}
     if item["too_large"]:
-        out["rejected"] = (f"文件“{name}”大小为{len(item['data']) / 1024 / 1024:.1f}MB，超过{limit_mb:g}MB的上限，未处理。"
+        out["rejected"] = (f"文件“{name}”大小为{item['size'] / 1024 / 1024:.1f}MB，超过{limit_mb:g}MB的上限，未处理。"
                            "绩效自评工作簿通常不超过1MB，请删除无关内容（图片、无关工作表）后再提交。")
         return out
     source_dir, out_dir = folder / "原件", folder / "结果"
