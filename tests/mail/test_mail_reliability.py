@@ -177,3 +177,40 @@ def test_report_that_cannot_be_written_still_replies_with_the_score(mail_env, mo
     assert [p.get_filename() for p in reply.iter_attachments()] == ["红寺堡区2022年城乡居民医保补助资金绩效自评.xlsx"]
     row = processor.registry.messages_with_status("replied")[0]
     assert "自评报告未生成" in row["reason"]
+
+
+@pytest.mark.slow
+def test_thirty_messages_under_six_random_kills(tmp_path, mailbox, smtp_server, roster):
+    """The service is kill -9'ed six times at random moments: every message gets exactly one reply
+    (two only where the registry itself records the uncertain SMTP window), never a failure notice."""
+    import random
+    import time
+
+    config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
+                          extra_policy="poll_seconds = 0.2")
+    units = [UNIT_A_MAIL, UNIT_C_MAIL, "hk@unit.example.cn"]
+    subjects = [f"批量{i:02d}" for i in range(30)]
+    for i, subject in enumerate(subjects):
+        mailbox.deliver(unit_message(units[i % 3], subject, [good_workbook()] if i % 3 == 0 else []))
+    rng = random.Random(13)
+    for _ in range(6):
+        proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(config.parent))
+        time.sleep(rng.uniform(1.5, 4.0))
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(10) == -signal.SIGKILL
+    result = run_cli(config, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(config.parent / "registry.db") as con:
+        statuses = {row[0] for row in con.execute("select status from messages")}
+        uncertain = {row[0]: row[1] for row in con.execute(
+            "select m.subject, o.uncertain_resends from messages m join outbox o using (message_key)")}
+    assert statuses == {"replied"}
+    counts = {s: 0 for s in subjects}
+    for captured in smtp_server.messages:
+        body = captured.message.get_body(("plain",)).get_content()
+        assert "人工处理" not in body and "内部错误" not in body
+        counts[captured.message["Subject"].removeprefix("Re: ")] += 1
+    for subject, n in counts.items():
+        assert n == 1 or (n == 2 and uncertain[subject] == 1), (subject, n)
+    print(f"replies: {sum(counts.values())} for 30 messages; uncertain windows hit: {sum(uncertain.values())}")

@@ -102,6 +102,16 @@ class WorkerFailed(Exception):
 OVERSIZE_PREFIX = "head-sha256:"
 
 
+def _die_with_parent() -> None:
+    """Linux: the worker is killed when the processor dies (kill -9 leaves no orphan building)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def message_key(raw: bytes) -> str:
     return f"sha256:{archive.sha256(raw)}"
 
@@ -452,6 +462,7 @@ class Processor:
         def limits() -> None:  # runs in the child before exec
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
             os.umask(0o077)
+            _die_with_parent()
 
         cmd = [sys.executable, "-m", "xlreport.mail.worker", raw_path, str(workdir), str(limit)]
         if find_code:
