@@ -89,6 +89,7 @@ messages = Table(
     Column("generation", Integer),  # bumped by ``mail retry``: the reply gets a new Message-ID
     Column("verified_by", Text),  # how the sender was checked
     Column("purged_at", DateTime),
+    Column("old_replies", Text),  # JSON list of replies archived before a ``mail retry`` (for purge)
 )
 
 imap_uids = Table(
@@ -486,9 +487,12 @@ class Registry:
             row = conn.execute(select(messages).where(messages.c.message_key == key)).mappings().first()
             if row is None or row["status"] not in DONE_STATUSES:
                 return False
+            old = json.loads(row["old_replies"] or "[]")
+            old += [p for p in conn.execute(select(outbox.c.reply_path).where(outbox.c.message_key == key)).scalars()
+                    if p]
             conn.execute(delete(outbox).where(outbox.c.message_key == key))
             conn.execute(delete(submissions).where(submissions.c.message_key == key))
-            conn.execute(update(messages).where(messages.c.message_key == key).values(
+            conn.execute(update(messages).where(messages.c.message_key == key).values(old_replies=json.dumps(old),
                 status=RECEIVED, attempts=0, lease_owner=None, lease_expires=None, done_at=None,
                 generation=(row["generation"] or 0) + 1, reason=f"已重新排队（原状态：{STATUS_TEXT[row['status']]}）",
                 updated_at=utcnow()))
@@ -509,9 +513,12 @@ class Registry:
         return out
 
     def reply_paths(self, key: str) -> list[str]:
+        """Every reply archived for the message, including those from before a ``mail retry``."""
         with self.engine.connect() as conn:
-            return [p for p in conn.execute(select(outbox.c.reply_path).where(outbox.c.message_key == key)).scalars()
-                    if p]
+            paths = [p for p in conn.execute(select(outbox.c.reply_path).where(outbox.c.message_key == key)).scalars()
+                     if p]
+            old = conn.execute(select(messages.c.old_replies).where(messages.c.message_key == key)).scalar()
+        return paths + json.loads(old or "[]")
 
     def mark_purged(self, key: str) -> None:
         with self.engine.begin() as conn:
