@@ -26,7 +26,7 @@ def _mail(*args: str):
 
 def test_private_modes_and_one_folder_per_attachment(mail_env):
     config, mailbox, smtp = mail_env
-    name, data = good_workbook()
+    _name, data = good_workbook()
     csv = "单位,项目\n红寺堡,医保\n".encode()
     mailbox.deliver(unit_message(UNIT_A_MAIL, "同名两个附件", [("a.xlsx", data), ("a.csv", csv)]))
     result = run_cli(config)
