@@ -277,6 +277,7 @@ def slow_smtp():
         controller.stop()
 
 
+@pytest.mark.slow
 def test_uncertain_send_is_resent_at_most_once(tmp_path, mailbox, slow_smtp, roster):
     config = write_config(tmp_path, mailbox.server, mailbox.folder, slow_smtp.port, roster=roster)
     text = config.read_text(encoding="utf-8").replace("timeout = 10", "timeout = 1")

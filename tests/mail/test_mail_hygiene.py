@@ -148,3 +148,32 @@ def test_older_registry_is_extended_in_place(tmp_path):
     assert row["status"] == "replied" and row["generation"] is None
     assert registry.replied_duplicate("sha256:new", "<old@x>", "a@b.cn") is not None
     registry.dispose()
+
+
+def test_reply_that_cannot_be_built_becomes_a_plain_notice(mail_env, monkeypatch):
+    """The results text raises (a bug): the unit still hears back, in plain text; listeners see submissions."""
+    from xlreport.mail import processor as processor_module
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
+
+    config, mailbox, smtp = mail_env
+    mailbox.deliver(unit_message(UNIT_A_MAIL, "回复生成失败", [good_workbook()]))
+    mailbox.deliver(unit_message(UNIT_C_MAIL, "正常回复", [good_workbook()]))
+
+    def broken(unit, subject, results, hints):
+        if "失败" in subject:
+            raise RuntimeError("模拟的回复缺陷")
+        return real(unit, subject, results, hints)
+
+    real = processor_module.results_body
+    monkeypatch.setattr(processor_module, "results_body", broken)
+    processor = Processor(load_config(config))
+    recorded: list = []
+    processor.registry.add_submission_listener(recorded.extend)
+    assert processor.run(once=True) == 0
+    (notice,) = smtp.to(UNIT_A_MAIL)
+    body = notice.message.get_body(("plain",)).get_content()
+    assert "回复内容未能生成" in body and list(notice.message.iter_attachments()) == []
+    assert "总分100.00分" in smtp.to(UNIT_C_MAIL)[0].message.get_body(("plain",)).get_content()
+    assert [r["file_name"] for r in recorded] == ["红寺堡区2022年城乡居民医保补助资金绩效自评.xlsx"]
+    assert processor.registry.messages_with_status("failed")[0]["subject"] == "回复生成失败"

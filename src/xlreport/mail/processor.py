@@ -439,6 +439,10 @@ class Processor:
         return self._send_new(key, None, h, reply, log_name)
 
     # Worker ----------------------------------------------------------------------------------------
+    def build_options(self) -> dict[str, Any]:
+        """Extra keyword arguments (JSON values) for ``build_file`` in the worker, e.g. a rules profile."""
+        return {}
+
     def _run_worker(self, key: str, row, workdir: Path, *, find_code: bool) -> dict[str, Any] | None:
         """The worker's result, or None after ``max_attempts`` failures of this message's own worker."""
         policy = self.config.policy
@@ -464,9 +468,8 @@ class Processor:
             os.umask(0o077)
             _die_with_parent()
 
-        cmd = [sys.executable, "-m", "xlreport.mail.worker", raw_path, str(workdir), str(limit)]
-        if find_code:
-            cmd.append("--find-code")
+        options = {"max_attachment_bytes": limit, "find_code": find_code, "build": self.build_options()}
+        cmd = [sys.executable, "-m", "xlreport.mail.worker", raw_path, str(workdir), json.dumps(options)]
         errors = workdir / "worker-stderr.txt"
         try:
             with open(errors, "wb") as err:

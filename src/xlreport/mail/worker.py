@@ -1,8 +1,10 @@
 """One message's untrusted content, in a separate process: MIME parsing, attachments, builds.
 
-``python -m xlreport.mail.worker RAW WORKDIR MAX_ATTACHMENT_BYTES [--find-code]`` reads the archived
-message, gives each spreadsheet attachment its own folder ``WORKDIR/<n>-<name>/`` (原件, 结果),
+``python -m xlreport.mail.worker RAW WORKDIR OPTIONS_JSON`` reads the archived message, gives each spreadsheet attachment its own folder ``WORKDIR/<n>-<name>/`` (原件, 结果),
 builds it with :func:`xlreport.pipeline.build_file` and writes ``WORKDIR/result.json``.
+``OPTIONS_JSON``: ``max_attachment_bytes``, ``find_code`` (look for a 提交码 in the workbook) and
+``build`` — extra keyword arguments for ``build_file`` (JSON values), so a new build setting needs
+no change here.
 
 The processor runs it with a time limit and an address-space limit: a message that makes the
 parser recurse, allocate or hang kills only this process, and that counts as one failed attempt
@@ -245,7 +247,8 @@ def _problem_lines(problems) -> list[str]:
     return [one_line(f"[{p.level.value}] {p.text}", 500) for p in problems]
 
 
-def build_one(item: dict[str, Any], folder: Path, limit_mb: float, find_code: bool) -> dict[str, Any]:
+def build_one(item: dict[str, Any], folder: Path, limit_mb: float, find_code: bool,
+              build: dict[str, Any] | None = None) -> dict[str, Any]:
     from ..pipeline import build_file
     from ..planner import sort_problems
 
@@ -264,7 +267,7 @@ def build_one(item: dict[str, Any], folder: Path, limit_mb: float, find_code: bo
     output = out_dir / (name if suffix in WORKBOOK_SUFFIXES else Path(name).stem + ".xlsx")
     try:
         _test_hook(name)
-        outcome = build_file(source, output=output, report=True)
+        outcome = build_file(source, output=output, report=True, **(build or {}))
     except Exception as exc:  # noqa: BLE001 - a bug in the build: reported for this file, never blocks the others
         out["internal"] = one_line(f"{type(exc).__name__}: {exc}", 500)
         return out
@@ -313,7 +316,8 @@ def _code_text(path: Path) -> str:
     return " ".join(found)[:200]
 
 
-def run(raw_path: Path, workdir: Path, max_bytes: int, find_code: bool) -> dict[str, Any]:
+def run(raw_path: Path, workdir: Path, max_bytes: int, find_code: bool, build: dict[str, Any] | None = None
+        ) -> dict[str, Any]:
     raw = raw_path.read_bytes()
     try:
         files, others = extract(raw, max_bytes)
@@ -323,16 +327,16 @@ def run(raw_path: Path, workdir: Path, max_bytes: int, find_code: bool) -> dict[
     results = []
     for n, item in enumerate(files, 1):
         stem = Path(item["name"]).stem[:40] or "附件"
-        results.append(build_one(item, workdir / f"{n:02d}-{stem}", max_bytes / 1024 / 1024, find_code))
+        results.append(build_one(item, workdir / f"{n:02d}-{stem}", max_bytes / 1024 / 1024, find_code, build))
         item["data"] = b""
     return {"files": results, "other_files": others}
 
 
 def main(argv: list[str]) -> int:
-    raw_path, workdir, max_bytes = Path(argv[0]), Path(argv[1]), int(argv[2])
-    find_code = "--find-code" in argv[3:]
+    raw_path, workdir, options = Path(argv[0]), Path(argv[1]), json.loads(argv[2])
     workdir.mkdir(parents=True, exist_ok=True)
-    result = run(raw_path, workdir, max_bytes, find_code)
+    result = run(raw_path, workdir, int(options["max_attachment_bytes"]), bool(options.get("find_code")),
+                 options.get("build") or {})
     tmp = workdir / "result.json.tmp"
     tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, workdir / "result.json")
