@@ -191,12 +191,12 @@ def test_thirty_messages_under_six_random_kills(tmp_path, mailbox, smtp_server, 
     units = [UNIT_A_MAIL, UNIT_C_MAIL, "hk@unit.example.cn"]
     subjects = [f"批量{i:02d}" for i in range(30)]
     for i, subject in enumerate(subjects):
-        mailbox.deliver(unit_message(units[i % 3], subject, [good_workbook()] if i % 3 == 0 else []))
+        mailbox.deliver(unit_message(units[i % 3], subject, [good_workbook()] if i % 5 == 0 else []))
     rng = random.Random(13)
     for _ in range(6):
         proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(config.parent))
-        time.sleep(rng.uniform(1.5, 4.0))
+        time.sleep(rng.uniform(1.2, 3.0))
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL
     result = run_cli(config, timeout=300)
