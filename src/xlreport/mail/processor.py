@@ -355,12 +355,12 @@ class Processor:
         verdict = check_sender(h, self.roster, self.config.policy)
         self.registry.update_headers(key, sender=h.sender, subject=h.subject, message_id=h.message_id,
                                      unit=verdict.unit, verified_by=verdict.detail[:200] or None)
+        if h.auto_reason:
+            return self._quarantine(key, f"[mail-auto-reply] {h.auto_reason}，不回复", log_name)
         if key.startswith(OVERSIZE_PREFIX):  # never downloaded
             size = f"{row['raw_size'] / 1024 / 1024:.1f}MB"
             return self._refuse(key, h, verdict, "mail-too-large", f"邮件过大（{size}），未下载", log_name,
                                 notice_kind=Notice.TOO_LARGE, detail=size)
-        if h.auto_reason:
-            return self._quarantine(key, f"[mail-auto-reply] {h.auto_reason}，不回复", log_name)
         if not verdict.ok and not verdict.pending_code:
             if verdict.refusal is Refusal.UNKNOWN_SENDER:
                 return self._quarantine(key, f"[{verdict.refusal}] {verdict.detail}，不回复", log_name)
