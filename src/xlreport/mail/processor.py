@@ -34,6 +34,7 @@ sends the same bytes (same Message-ID) again **at most once**; ``"skip"`` never 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -436,6 +437,8 @@ class Processor:
             return self._quarantine(key, status_reason + "，已达每小时回复上限，不回复", log_name)
         reply = Reply([h.sender], [], notice(notice_kind, verdict.roster_unit, h.subject, detail), [], QUARANTINED,
                       status_reason + "，已通知发件人")
+        if notice_kind is Notice.UNVERIFIED:  # the forger's subject is not repeated in the reply's subject either
+            h = dataclasses.replace(h, subject="")
         return self._send_new(key, None, h, reply, log_name)
 
     # Worker ----------------------------------------------------------------------------------------

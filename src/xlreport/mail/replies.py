@@ -54,7 +54,8 @@ def _dec(value: str | None) -> Decimal | None:
 
 
 def notice(kind: Notice, unit: str | None, subject: str, detail: str = "") -> str:
-    subject = f"《{one_line(subject, 80)}》" if subject else ""
+    # A forged message's subject is a stranger's words: never relayed to the unit.
+    subject = f"《{one_line(subject, 80)}》" if subject and kind is not Notice.UNVERIFIED else ""
     text = {
         Notice.UNPARSEABLE: f"您发送的邮件{subject}格式异常，系统无法读取，未予处理。请用常用邮件客户端重新发送，"
                             "并把工作簿作为普通附件添加。",
