@@ -297,3 +297,18 @@ def test_uncertain_send_is_resent_at_most_once(tmp_path, mailbox, slow_smtp, ros
     with _db(config) as con:
         state, uncertain = con.execute("select state, uncertain_resends from outbox").fetchone()
     assert state == "abandoned" and uncertain == 2
+
+
+def test_raw_8bit_headers_and_names(mail_env):
+    """Undecodable bytes in the subject and an attachment name: stored, logged and answered, never a crash."""
+    config, mailbox, smtp = mail_env
+    raw = bytes(unit_message(UNIT_C_MAIL, "PLACEHOLDER", [("NAME.xlsx", good_workbook()[1])]))
+    raw = raw.replace(b"Subject: PLACEHOLDER", b"Subject: \xff\xfe\xb1\xa8\xcb\xcd \x1b[31m")
+    raw = raw.replace(b'filename="NAME.xlsx"', b'filename="\xd7\xd4\xc6\xc0\xff.xlsx"')
+    mailbox.deliver(raw)
+    result = run_cli(config)
+    assert result.returncode == 0, result.stderr
+    assert "Logging error" not in result.stderr and "Traceback" not in result.stderr
+    assert "\x1b" not in result.stderr
+    (reply,) = smtp.to(UNIT_C_MAIL)
+    assert "总分100.00分" in _body(reply.message)

@@ -26,15 +26,20 @@ AUTO_SUBJECT = re.compile(r"^\s*(自动回复|自动答复|automatic reply|auto[
 ROBOT_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply")
 
 
+def valid_text(text: str) -> str:
+    """Undecodable bytes (kept by the parser as lone surrogates) become U+FFFD: storable, printable."""
+    return text.encode("utf-8", "replace").decode("utf-8") if text else ""
+
+
 def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
     """Control characters (CR, LF, bidi overrides …) become spaces: safe for a header, a log, a terminal."""
-    text = " ".join(_CONTROL.sub(" ", text or "").split())
+    text = " ".join(_CONTROL.sub(" ", valid_text(text or "")).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def escape(text: object) -> str:
     """Control characters shown as ``\\x..`` escapes (logs, ``mail status``): nothing forges a line."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), valid_text(str(text)))
 
 
 @dataclass
@@ -122,7 +127,7 @@ def read_headers(raw_head: bytes) -> Headers:
         h.sender = normalise_address(pairs[0][1])
         h.sender_display = one_line(pairs[0][0], 80)
     h.subject = one_line(_get(msg, "Subject"))
-    mid = "".join(_get(msg, "Message-ID").split())
+    mid = "".join(valid_text(_get(msg, "Message-ID")).split())
     h.message_id = mid[:998] or None
     h.references = one_line(_get(msg, "References"), 2000)
     try:
