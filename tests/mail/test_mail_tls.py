@@ -27,6 +27,7 @@ from mail_fixtures import (
 
 
 def _cert(path: Path, name: str, *, issuer=None, ip: str | None = None, ca: bool = False):
+    pytest.importorskip("cryptography")  # installed with the dev group (msoffcrypto-tool needs it)
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
