@@ -186,8 +186,9 @@ def retry(config_path: Path, all_failed: bool, keys: tuple[str, ...]) -> None:
 @mail.command()
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="邮件配置文件 mail.toml。")
-@click.option("--older-than", "days", required=True, type=click.FloatRange(min=0), help="删除处理完已超过多少天的邮件文件。")
-@click.option("--quarantined-older-than", "q_days", type=click.FloatRange(min=0), default=None,
+@click.option("--older-than", "days", required=True, type=click.FloatRange(min=0), metavar="天数",
+              help="删除处理完已超过多少天的邮件文件。")
+@click.option("--quarantined-older-than", "q_days", type=click.FloatRange(min=0), default=None, metavar="天数",
               help="已隔离邮件的保留天数（默认取 --older-than 与7天中较小者）。")
 def purge(config_path: Path, days: float, q_days: float | None) -> None:
     """删除旧邮件的存档原件、回复存档和处理文件夹；登记簿中的记录和汇总数据保留。"""
