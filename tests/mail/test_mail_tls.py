@@ -184,3 +184,38 @@ def test_starttls_with_private_ca_against_real_pymap(tmp_path, certs, smtp_serve
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_smtp_starttls_with_a_wrong_certificate_sends_nothing(tmp_path, certs, mailbox, roster):
+    """SMTP goes through the same verified context: an impostor relay never gets MAIL FROM or the reply."""
+    from aiosmtpd.controller import Controller
+
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
+
+    seen: list[str] = []
+
+    class Recording:
+        async def handle_MAIL(self, server, session, envelope, address, options):
+            seen.append(address)
+            envelope.mail_from = address
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            seen.append("DATA")
+            return "250 OK"
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certs / "imap.other.example.pem", certs / "imap.other.example.key")
+    port = free_port()
+    controller = Controller(Recording(), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        mailbox.deliver(unit_message(UNIT_C_MAIL, "经冒充的中继发信"))
+        config = write_config(tmp_path, mailbox.server, mailbox.folder, port, roster=roster)
+        text = config.read_text(encoding="utf-8").replace("starttls = false", "starttls = true")
+        config.write_text(text, encoding="utf-8")
+        assert Processor(load_config(config)).run(once=True) == 1  # an outage: the message waits
+        assert seen == []
+    finally:
+        controller.stop()
