@@ -100,3 +100,22 @@ def test_oversize_message_is_never_downloaded(tmp_path, mailbox, smtp_server, ro
     assert all(p.stat().st_size < 1024 * 1024 for p in archived)
     rows = processor.registry.messages_with_status("quarantined")
     assert len(rows) == 2 and all("mail-too-large" in r["reason"] for r in rows)
+
+
+def test_a_server_understating_the_size_still_stops_at_the_limit(tmp_path, mailbox, smtp_server, roster,
+                                                                  monkeypatch):
+    from xlreport.mail import transport
+    from xlreport.mail.config import load_config
+    from xlreport.mail.processor import Processor
+
+    config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
+                          extra_policy="max_message_mb = 1")
+    mailbox.deliver(unit_message(UNIT_B_MAIL, "谎报大小", [("大文件.xlsx", os.urandom(3 * 1024 * 1024))]))
+    monkeypatch.setattr(transport.ImapSession, "size", lambda self, uid: 1000)
+    chunks = transport.ImapSession.fetch_chunks
+    monkeypatch.setattr(transport.ImapSession, "fetch_chunks", lambda self, uid: chunks(self, uid, chunk=256 * 1024))
+    processor = Processor(load_config(config))
+    assert processor.run(once=True) == 0
+    (row,) = processor.registry.messages_with_status("quarantined")
+    assert "mail-too-large" in row["reason"]
+    assert not [p for p in (tmp_path / "archive").rglob("*") if p.is_file() and p.stat().st_size > 2 * 1024 * 1024]

@@ -113,6 +113,22 @@ def _die_with_parent() -> None:
         pass
 
 
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _bounded(chunks, limit: int):
+    """Pass chunks on until more than ``limit`` bytes came (then the partial file is discarded)."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise _TooLarge(total)
+        yield chunk
+
+
 def message_key(raw: bytes) -> str:
     return f"sha256:{archive.sha256(raw)}"
 
@@ -271,15 +287,21 @@ class Processor:
         limit = int(self.config.policy.max_message_mb * 1024 * 1024)
         size = session.size(uid)
         where = f"{session.mailbox} {session.uidvalidity} {uid}"
-        if size is not None and size > limit:
+        stored = None
+        if size is None or size <= limit:
+            try:
+                stored = archive.store_chunks(self.config.store.archive_dir, _bounded(session.fetch_chunks(uid), limit))
+            except _TooLarge as exc:  # the server's size was wrong: stop at the limit, never more
+                size = exc.size
+        if stored is None:
             head = session.fetch_header(uid, MAX_HEADER_BYTES) or b""
             key = f"{OVERSIZE_PREFIX}{archive.sha256(head + str(size).encode())}"
             path, _ = archive.store(self.config.store.archive_dir, head, sub="headers")
             self.registry.register(key, message_id=None, sender="", subject="", unit=None, raw_sha256="",
-                                   archive_path=str(path), raw_size=size, imap_uid=where)
-            log.info("邮件过大未下载 uid=%s %s（%.1fMB）", uid, key, size / 1024 / 1024)
+                                   archive_path=str(path), raw_size=size or 0, imap_uid=where)
+            log.info("邮件过大未下载 uid=%s %s（%.1fMB）", uid, key, (size or 0) / 1024 / 1024)
         else:
-            path, digest, got = archive.store_chunks(self.config.store.archive_dir, session.fetch_chunks(uid))
+            path, digest, got = stored
             if got == 0:
                 return
             key = f"sha256:{digest}"
