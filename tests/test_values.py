@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlreport.values import (
+    display_text, displayed_places, parse_amount, year_text,
     Actual,
     Op,
     Target,
@@ -553,6 +554,35 @@ def test_never_raises_on_cells(raw, fmt, nature, unit):
     parse_actual(raw, fmt, unit)
     parse_number(raw, fmt)
     parse_percent(raw, fmt)
+    parse_amount(raw, fmt, unit)
+    display_text(raw, unit)
+    year_text(raw)
+    displayed_places(raw, fmt)
+    _inner_parsers_accept(raw, fmt, nature, unit)
+
+
+def _inner_parsers_accept(raw, fmt, nature=None, unit=None):
+    """The inner parsers, without the public wrappers' safety net: a parser bug fails here
+    instead of turning a cell silently into text."""
+    from xlreport import values
+
+    values._parse_target(raw, fmt, nature, unit)
+    values._parse_actual(raw, fmt, unit)
+    values._parse_number(raw, fmt)
+    values._parse_percent(raw, fmt)
+    values._parse_amount(raw, fmt, unit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_inner_parsers_never_raise_on_text(s):
+    from xlreport import values
+
+    values._parse_target(s, "General", None, None)
+    values._parse_actual(s, "General", None)
+    values._parse_number(s, "General")
+    values._parse_percent(s, "General")
+    values._parse_amount(s, "General", None)
 
 
 OP_SPELLINGS = [("≥", GE), ("≧", GE), (">=", GE), ("大于等于", GE), ("不低于", GE), ("不少于", GE),
