@@ -29,6 +29,10 @@ def score_grid(grid: BookGrid, now: datetime | None = None) -> tuple[Evaluation,
 
     wb_input, problems, layout = read_workbook(grid)
     evaluation = evaluate(wb_input, problems)
+    if layout.get("form") is not None:  # an official 自评表: compare the unit's own 得分
+        from .form_writeback import check_stated_scores
+
+        check_stated_scores(evaluation, layout["form"])
     return evaluation, make_plan(evaluation, layout, now)
 
 
@@ -107,7 +111,7 @@ def _build(source: Path, output, write: bool, report: bool, report_path, templat
 
     target = Path(output) if output else source
     in_place = target.resolve() == source.resolve()
-    if in_place and loaded.lost_on_save:
+    if loaded.lost_on_save:  # a copy (-o) would be just as thin as an in-place write
         raise FileRejected.make("file-keeps-parts", parts="、".join(loaded.lost_on_save))
     from .xlsx_io import apply_plan
 

@@ -40,6 +40,10 @@ CATALOGUE: dict[str, ProblemType] = dict([
     _t("texts-sheet-missing", W, "缺少文字材料工作表", "缺少工作表“文字材料”，报告中的文字部分将标为“待填写”。请按模板补建该工作表。"),
     _t("missing-label", W, "缺少填报项", "找不到“{name}”一栏。请在A列写上“{name}”，并在其右侧单元格填写内容。"),
     _t("missing-row", E, "缺少行", "预算执行表中找不到“{name}”行。请按模板补上该行。"),
+    _t("form-year-missing", W, "自评表未写年度", "自评表标题下未写明年度（如“（2022年度）”）。请在标题下一行写明评价年度。"),
+    _t("form-budget-missing", W, "自评表缺少预算执行情况", "自评表中找不到预算执行情况（“年初预算数 | 全年预算数 | 全年执行数”表头）。请核对该部分表头，执行率不计分。"),
+    _t("form-score-differs", W, "填写的得分与评分规则不符", "“{name}”填写的得分为{stated}分，按评分规则应为{rule}分（见“建议得分”列）。请核对；本工具未改动您填写的得分。"),
+    _t("form-no-texts", I, "自评表没有文字材料", "自评表没有单位概况、项目概况等文字材料，报告中这些部分将标为“待填写”。如需补写，可用 xlreport convert 转为完整模板后填写“文字材料”工作表。"),
     _t("info-invalid", W, "基本信息不规范", "“{name}”填写为“{value}”，无法识别，已按“{default}”处理。{advice}"),
     _t("info-missing", W, "基本信息未填", "“{name}”未填写。{advice}"),
     # Indicator rows

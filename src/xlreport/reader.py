@@ -10,7 +10,7 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from . import schema
+from . import forms, schema
 from .failures import FileRejected
 from .grid import BookGrid, SheetGrid
 from .model import (
@@ -36,7 +36,7 @@ from .values import (
 )
 
 _DECLARED = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]\s*$")
-_SUMMARY_ROWS = {"合计", "总分", "总计", "小计", "分值合计"}
+_SUMMARY_ROWS = set(schema.SUMMARY_ROWS)
 
 
 def find_sheet(book: BookGrid, name: str) -> SheetGrid | None:
@@ -123,6 +123,10 @@ def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | No
                 marks.append((target_sheet, cell, fill if isinstance(fill, str) and fill else None))
         elif key == "budget_rate_written":
             extras["budget_rate_written"] = sheet.value(row, 2)
+        elif key == "filled":  # an empty cell of an official form that an earlier build filled
+            target_sheet, cell = sheet.value(row, 2), sheet.value(row, 3)
+            if isinstance(target_sheet, str) and isinstance(cell, str):
+                extras.setdefault("filled", set()).add((target_sheet, cell))
     return version, marks, extras
 
 
@@ -385,10 +389,11 @@ def _read_allocations(sheet: SheetGrid, after_row: int) -> list[AllocationLine]:
     return lines
 
 
-def read_indicators(sheet: SheetGrid, problems: list[Problem]) -> tuple[list[IndicatorRow], int, dict[str, int]]:
+def read_indicators(sheet: SheetGrid, problems: list[Problem], header_row: int | None = None,
+                    last_row: int | None = None) -> tuple[list[IndicatorRow], int, dict[str, int]]:
+    """The indicator rows under the header (the first '三级指标' unless given), up to last_row."""
     anchor = schema.normalize_label(schema.INDICATOR_ANCHOR)
-    header_row = None
-    for row, _col, cell in sheet.iter_nonblank():
+    for row, _col, cell in sheet.iter_nonblank() if header_row is None else ():
         if isinstance(cell.value, str) and schema.normalize_label(cell.value) in (
                 anchor, schema.normalize_label("指标名称")):
             header_row = row
@@ -409,7 +414,7 @@ def read_indicators(sheet: SheetGrid, problems: list[Problem]) -> tuple[list[Ind
     level1 = level2 = ""
     declared1: Decimal | None = None
     declared2: Decimal | None = None
-    for row in range(header_row + 1, sheet.max_row + 1):
+    for row in range(header_row + 1, (last_row or sheet.max_row) + 1):
         cells = {key: _field(sheet, row, cols[key]) for key in input_keys}
         l1 = cells.get("level1")
         l2 = cells.get("level2")
@@ -472,8 +477,10 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
         raise FileRejected.make("file-newer-version", found=version, supported=schema.TEMPLATE_VERSION)
 
     sheets = {name: find_sheet(book, name) for name in schema.INPUT_SHEETS}
-    if sum(1 for s in sheets.values() if s is not None) < 2 or sheets[schema.SHEET_INDICATORS] is None and sheets[schema.SHEET_BUDGET] is None:
-        raise FileRejected.make("file-not-template", path=book.path or "工作簿")
+    indicator_sheet, is_form = forms.locate(book, sheets)
+    if is_form:
+        return _read_form_workbook(book, indicator_sheet, problems, version, marks, meta)
+    sheets[schema.SHEET_INDICATORS] = indicator_sheet
     for name in (schema.SHEET_INFO, schema.SHEET_BUDGET, schema.SHEET_INDICATORS):
         if sheets[name] is None:
             problems.append(problem("missing-sheet", name, None, name=name))
@@ -484,7 +491,6 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
         grades=_parse_grades(schema.DEFAULT_GRADES) or ())
     budget = read_budget(sheets[schema.SHEET_BUDGET], problems, meta.get("budget_rate_written")) \
         if sheets[schema.SHEET_BUDGET] else BudgetInput()
-    indicator_sheet = sheets[schema.SHEET_INDICATORS]
     if indicator_sheet is not None:
         indicators, header_row, cols = read_indicators(indicator_sheet, problems)
     else:
@@ -504,6 +510,27 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
                        template_version=version, previous_marks=marks)
     if indicator_sheet is not None and "weight" in cols:
         wb.weight_header = Ref(indicator_sheet.name, header_row, cols["weight"])
+    return wb, problems, layout
+
+
+def _read_form_workbook(book: BookGrid, sheet: SheetGrid, problems: list[Problem], version: int | None,
+                        marks: list, meta: dict) -> tuple[WorkbookInput, list[Problem], dict]:
+    """An official one-sheet 自评表: everything comes from the one sheet."""
+    filled = {cell for name, cell in meta.get("filled", ()) if name == sheet.name}
+    info, budget, indicators, snippets, form = forms.read_form(sheet, problems, filled)
+    problems.extend(formula_problems(sheet))
+    layout = {
+        "sheet_names": {name: None for name in schema.INPUT_SHEETS} | {schema.SHEET_INDICATORS: sheet.name},
+        "indicator_header_row": form.header_row,
+        "indicator_columns": form.cols,
+        "indicator_max_row": form.last_row,
+        "indicator_max_col": sheet.max_col,
+        "form": form,
+    }
+    wb = WorkbookInput(info=info, budget=budget, indicators=indicators, snippets=snippets,
+                       template_version=version, previous_marks=marks)
+    if "weight" in form.cols:
+        wb.weight_header = Ref(sheet.name, form.header_row, form.cols["weight"])
     return wb, problems, layout
 
 

@@ -112,9 +112,11 @@ def load_book(path: str | Path, info: FileInfo) -> LoadedBook:
     path = Path(path)
     wb, messages = _load(path, info, data_only=False)
     sheets: dict[str, SheetGrid] = {}
-    wanted = {schema.normalize_label(n) for n in GRID_SHEETS}
+    # Every sheet but our own output: the indicator table is found by content, whatever the
+    # sheet is called (an official one-sheet 自评表, a renamed 绩效指标).
+    skipped = {schema.normalize_label(n) for n in schema.OUTPUT_SHEETS}
     for ws in wb.worksheets:
-        if ws.title in GRID_SHEETS or schema.normalize_label(ws.title) in wanted:
+        if schema.normalize_label(ws.title) not in skipped:
             sheets[ws.title] = _sheet_grid(ws, ws.title, formulas=True)
     cached: dict[tuple[str, str], Any] = {}
     formula_cells = {name: [k for k, c in g.cells.items() if c.formula is not None] for name, g in sheets.items()}
