@@ -49,7 +49,7 @@ def check_stated_scores(ev: Evaluation, form: FormLayout) -> None:
         if stated is not None and res.final is not None and stated != res.final:
             found.append(problem("form-score-differs", f.ref.sheet, f.ref.a1, name=res.name or f"第{res.source.row}行",
                                  stated=format_decimal(stated), rule=format_decimal(res.final)))
-    checks = (("budget_score", "预算执行率", ev.budget.score), ("total_score", "总分", ev.total))
+    checks = (("budget_score", "预算执行率", ev.budget.score), ("total_score", form.total_label, total_of_row(ev, form)))
     for key, name, rule in checks:
         f = form.stated.get(key)
         stated = _stated(f)
@@ -64,11 +64,28 @@ def check_stated_scores(ev: Evaluation, form: FormLayout) -> None:
     ev.problems.extend(found)
 
 
-def _total_note(ev: Evaluation) -> str:
+def covers_indicators_only(ev: Evaluation, form: FormLayout) -> bool:
+    """Sichuan's 合计 row sits under 绩效指标(90分): its 分值 is the indicators' 90, not 100."""
+    weight = _stated(form.stated.get("total_weight"))
+    indicator_weights = sum((r.weight for r in ev.indicators if r.weight is not None), Decimal(0))
+    return (weight is not None and ev.budget.weight > 0 and weight == indicator_weights
+            and weight != Decimal(100))
+
+
+def total_of_row(ev: Evaluation, form: FormLayout) -> Decimal | None:
+    """What the 总分/合计 row should say by the rules: the total, or the indicators' sum."""
+    if ev.total is None or not covers_indicators_only(ev, form):
+        return ev.total
+    return sum((r.final for r in ev.indicators if r.final is not None), Decimal(0))
+
+
+def _total_note(ev: Evaluation, form: FormLayout) -> str:
     """The 总分 row's 评分说明: the same remarks the 评分结果 sheet gives its 总分 row."""
     if ev.total is None:
         return f"总分不完整：存在{len(ev.errors)}个错误，请先修正（见“校验结果”）"
     remark = "；缺省指标不计分，总分已按100分折算" if ev.rescaled else ""
+    if covers_indicators_only(ev, form):
+        return f"绩效指标合计；加预算执行{format_decimal(ev.budget.score or Decimal(0))}分，总分{ev.total}分，评价等级“{ev.grade}”{remark}"
     return f"评价等级“{ev.grade}”{remark}"
 
 
@@ -113,9 +130,10 @@ def form_writes(ev: Evaluation, form: FormLayout, plan: WritePlan) -> list[list]
         fill(form.stated.get("budget_score"), score, FORMAT_SCORE)
 
     if form.total_row:
-        plan.writes.append(CellWrite(sheet, form.total_row, sug, _num(ev.total), FORMAT_SCORE))
-        plan.writes.append(CellWrite(sheet, form.total_row, note, _total_note(ev)))
-        fill(form.stated.get("total_score"), _num(ev.total), FORMAT_SCORE)
+        total = total_of_row(ev, form)
+        plan.writes.append(CellWrite(sheet, form.total_row, sug, _num(total), FORMAT_SCORE))
+        plan.writes.append(CellWrite(sheet, form.total_row, note, _total_note(ev, form)))
+        fill(form.stated.get("total_score"), _num(total), FORMAT_SCORE)
     return filled
 
 

@@ -44,6 +44,7 @@ class FormLayout:
     budget_row: int | None = None  # the 年度资金总额 row
     budget_cols: dict[str, int] = field(default_factory=dict)  # weight / rate / score
     total_row: int | None = None
+    total_label: str = "总分"
     stated: dict[str, Field] = field(default_factory=dict)  # budget_score / total_score as the unit typed
     filled_before: set[str] = field(default_factory=set)  # A1 cells an earlier build filled
 
@@ -251,6 +252,8 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
         if not f.is_blank and f.ref.a1 not in layout.filled_before:
             budget.stated_rate = parse_percent(f.value, f.raw.number_format)
             budget.stated_places = displayed_places(f.value, f.raw.number_format)
+            if budget.stated_rate is not None:
+                budget.rate_ref = f.ref  # where a mismatch is shown; never written (typed)
     if "score" in layout.budget_cols:
         layout.stated["budget_score"] = _field(sheet, row, layout.budget_cols["score"])
 
@@ -320,10 +323,15 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: set[str]
         f = row.cells.get("stated_score")
         if f is not None and f.ref is not None and f.ref.a1 in filled_before:
             row.cells["stated_score"] = Field(RawCell(), f.ref)
-    if summary is not None and "stated_score" in cols:
+    if summary is not None:
         from .reader import _field
 
-        layout.stated["total_score"] = _field(sheet, summary, cols["stated_score"])
+        layout.total_label = next((t for t in (_text(sheet, summary, c) for c in range(1, cols["name"] + 1))
+                                   if schema.normalize_label(t) in {schema.normalize_label(w) for w in schema.SUMMARY_ROWS}),
+                                  "总分")
+        if "stated_score" in cols:
+            layout.stated["total_score"] = _field(sheet, summary, cols["stated_score"])
+        layout.stated["total_weight"] = _field(sheet, summary, cols["weight"])
     for key in ("budget_rate", "budget_score", "total_score"):
         f = layout.stated.get(key)
         if f is not None and f.ref is not None and f.ref.a1 in filled_before:

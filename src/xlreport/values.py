@@ -853,10 +853,12 @@ def money_unit(text: object) -> str | None:
 
 def parse_amount(raw: object, number_format: str = "General",
                  unit: str | None = None) -> tuple[Decimal | None, str | None]:
-    """An amount in 万元, and the unit it was written in (None when nothing said which).
+    """An amount in 万元, and the unit written in the cell itself (None: taken from `unit`).
 
     A unit written in the cell ("1,000,000.00元") or its number format wins over `unit` (the
-    unit the column or block header names); both missing means 万元, the forms' unit.
+    unit the column or block header names); both missing means 万元, the forms' unit. The
+    caller checks amounts whose cell said nothing for plausibility: a header saying 万元 does
+    not stop a unit from typing 元 beneath it.
     """
     try:
         return _parse_amount(raw, number_format, unit)
@@ -884,7 +886,7 @@ def _parse_amount(raw: object, number_format: str, unit: str | None) -> tuple[De
     said = written or (unit if unit in _MONEY_UNITS else None)
     if said is None:
         return value, None
-    return _tidy(value * _MONEY_UNITS[said]), said
+    return _tidy(value * _MONEY_UNITS[said]), written
 
 
 # Display -------------------------------------------------------------------------------
