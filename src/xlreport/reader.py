@@ -221,7 +221,7 @@ ABSURD_WAN = Decimal(10) ** 7
 
 def budget_row_key(text: object) -> str | None:
     """The budget row a label names ('其中：财政资金' -> appropriation, '总额' -> total)."""
-    index = schema.label_index(schema.BUDGET_ROWS)
+    index = schema.label_index(schema.ALL_BUDGET_ROWS)
     folded = schema.normalize_label(text)
     key = index.get(folded)
     if key is None and folded.startswith("其中"):
@@ -263,7 +263,7 @@ def read_budget_lines(sheet: SheetGrid, header_row: int, cols: dict[str, int], l
     lines: dict[str, BudgetLine] = {}
     unitless: list[tuple[BudgetLine, str, Decimal]] = []
     group = ""
-    row_labels = {label.key: label.text for label in schema.BUDGET_ROWS}
+    row_labels = {label.key: label.text for label in schema.ALL_BUDGET_ROWS}
     for row in range(header_row + 1, last_row + 1):
         key = None
         for col in range(1, first_amount):

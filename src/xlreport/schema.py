@@ -95,14 +95,18 @@ BUDGET_ROWS = (
     Label("appropriation", "其中：当年财政拨款", ("当年财政拨款", "其中当年财政拨款", "财政拨款", "财政资金",
                                               "一般公共预算财政拨款", "一般公共预算", "一般公共预算拨款")),
     Label("carryover", "上年结转资金", ("上年结转",)),
+    Label("other", "其他资金", ("其他",)),
+)
+# Rows only official forms have (provincial project forms, 部门整体支出 by source and by use).
+FORM_BUDGET_ROWS = (
     Label("fund", "政府性基金预算拨款", ("政府性基金预算", "政府性基金拨款", "政府性基金预算财政拨款")),
     Label("state_capital", "国有资本经营预算拨款", ("国有资本经营预算", "国有资本经营预算财政拨款")),
     Label("special", "财政专户管理资金", ("财政专户管理资金收入", "财政专户资金")),
     Label("unit_funds", "单位资金", ("单位自有资金", "单位自筹资金", "自筹资金")),
-    Label("other", "其他资金", ("其他",)),
     Label("basic", "基本支出", ()),
     Label("project", "项目支出", ()),
 )
+ALL_BUDGET_ROWS = BUDGET_ROWS + FORM_BUDGET_ROWS
 # 部门整体支出: funds split twice, by source (按收入性质) and by use (按支出性质); each split
 # adds up to the total on its own.
 BUDGET_GROUP_MARKS = (("income", ("按收入性质分", "按收入性质")), ("expense", ("按支出性质分", "按支出性质")))
