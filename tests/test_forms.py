@@ -186,3 +186,15 @@ def test_form_without_budget_block_names_what_is_missing(tmp_path):
     data = national_form(budget={})
     _, _, outcome = _build(tmp_path, data)
     assert any(p.code in ("form-budget-missing", "missing-row") for p in outcome.evaluation.problems)
+
+
+def test_outputs_land_in_an_empty_merged_area_right_of_the_form(tmp_path):
+    path = save(national_form(), tmp_path / "form.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    ws.merge_cells(start_row=12, start_column=10, end_row=17, end_column=12)  # blank, bordered area
+    wb.save(path)
+    outcome = build_file(path, output=tmp_path / "out.xlsx", report=False, now=NOW)
+    assert outcome.exit_code == 0
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    assert ws.cell(12, 10).value == "建议得分" and ws.cell(13, 10).value == 20

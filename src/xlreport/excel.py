@@ -91,8 +91,9 @@ def _excel_text(value: Any) -> Any:
 
 # Reading -------------------------------------------------------------------------------
 def _wanted_sheet(name: str) -> bool:
-    folded = {schema.normalize_label(n) for n in GRID_SHEETS}
-    return name in GRID_SHEETS or schema.normalize_label(name) in folded
+    """Every sheet but the tool's own output: the indicator table is found by content (an
+    official one-sheet 自评表, a renamed 绩效指标)."""
+    return schema.normalize_label(name) not in {schema.normalize_label(n) for n in schema.OUTPUT_SHEETS}
 
 
 def _trimmed_rows(sheet, top: int, left: int, nrows: int, ncols: int) -> int:
@@ -437,11 +438,6 @@ def _is_addin(book) -> bool:
     return (book.name or "").lower().endswith((".xlam", ".xla"))
 
 
-def _has_input_sheets(grid: BookGrid) -> bool:
-    return any(schema.normalize_label(n) in {schema.normalize_label(s) for s in schema.INPUT_SHEETS}
-               for n in grid.sheets)
-
-
 def run_on_book(book, *, now: datetime | None = None, report: bool = True,
                 templates_dir: str | os.PathLike[str] | None = None) -> ButtonResult:
     """Score ``book`` in place and write its report beside it. Raises only for bugs: every
@@ -458,9 +454,7 @@ def run_on_book(book, *, now: datetime | None = None, report: bool = True,
                             "再点“评分并生成报告”：自评报告会生成在工作簿所在的文件夹。", False)
     try:
         grid = read_grid(book)
-        if not _has_input_sheets(grid):
-            raise FileRejected.make("file-not-template", path=book.name)
-        evaluation, plan = score_grid(grid, now)
+        evaluation, plan = score_grid(grid, now)  # a workbook without an indicator table is refused there
     except XlreportError as exc:
         return ButtonResult(exc.message, False)
 

@@ -79,7 +79,10 @@ def _sheet_grid(ws, name: str, formulas: bool) -> SheetGrid:
                 formula = value if isinstance(value, str) else str(getattr(value, "text", value))
                 value = None
             grid.cells[(cell.row, cell.column)] = RawCell(value, cell.number_format or "General", formula)
-    grid.merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+    # Ranges whose first cell is empty say nothing (the live-Excel reader cannot see them cheaply
+    # either, and both must give the same picture).
+    grid.merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges
+                   if (r.min_row, r.min_col) in grid.cells]
     return grid
 
 
@@ -143,6 +146,16 @@ def _set_value(cell, value: Any) -> None:
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
+
+def _unmerge_blank(ws, cells: set[tuple[int, int]]) -> None:
+    """Output cells inside an *empty* merged range (a form's blank bordered area): unmerge it,
+    which loses nothing typed. Ranges holding a value are never write targets."""
+    for rng in list(ws.merged_cells.ranges):
+        if ws.cell(rng.min_row, rng.min_col).value is not None:
+            continue
+        if any(rng.min_row <= r <= rng.max_row and rng.min_col <= c <= rng.max_col for r, c in cells):
+            ws.unmerge_cells(str(rng))
+
 
 def _fill_rgb(cell) -> str | None:
     fill = cell.fill
@@ -273,6 +286,12 @@ def apply_plan(wb, plan: WritePlan) -> None:
             _set_fill(cell, unmark.fill)
         if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR:
             cell.comment = None
+    targets: dict[str, set[tuple[int, int]]] = {}
+    for write in plan.writes:
+        targets.setdefault(write.sheet, set()).add((write.row, write.col))
+    for sheet_name, cells in targets.items():
+        if sheet_of(sheet_name) is not None:
+            _unmerge_blank(sheet_of(sheet_name), cells)
     for write in plan.writes:
         ws = sheet_of(write.sheet)
         if ws is None:
