@@ -10,6 +10,7 @@ Deterministic: the same data give the same cells.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from openpyxl import Workbook
@@ -115,7 +116,6 @@ def _budget_rows(s: _Sheet, data: FormData, row: int, label_col: int, amount_col
 
 def _indicator_rows(s: _Sheet, data: FormData, row: int, cols: dict[str, int]) -> int:
     """Indicator rows with 一级/二级 merged down over their group (blank = same as above)."""
-    start = row
     groups: dict[str, list[int]] = {"level1": [], "level2": []}
     previous = {"level1": None, "level2": None}
     for item in data.indicators:
@@ -138,9 +138,8 @@ def _indicator_rows(s: _Sheet, data: FormData, row: int, cols: dict[str, int]) -
         row += 1
     for key, starts in groups.items():
         bounds = [*starts, row]
-        for a, b in zip(bounds, bounds[1:]):
+        for a, b in pairwise(bounds):
             s.merge(a, cols[key], b - 1, cols[key])
-    del start
     return row
 
 

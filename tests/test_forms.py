@@ -69,7 +69,7 @@ def test_full_width_target_is_shown_normalised(tmp_path):
 
 
 def test_sichuan_total_row_covers_the_indicators(tmp_path):
-    _, out, outcome = _build(tmp_path, sichuan_form())
+    _, _, outcome = _build(tmp_path, sichuan_form())
     ev = outcome.evaluation
     total = next(p for p in ev.problems if p.code == "form-score-differs" and "合计" in p.message)
     assert "96" in total.message and "89.58" in total.message

@@ -24,7 +24,7 @@ def evaluate(tmp_path, **kwargs):
 
 
 def one(**item):
-    base = dict(level1="产出指标", level2="数量指标", name="指标", weight=90)
+    base = {"level1": "产出指标", "level2": "数量指标", "name": "指标", "weight": 90}
     base.update(item)
     return [base]
 

@@ -14,7 +14,13 @@ from decimal import Decimal
 from . import schema
 from .forms import FormLayout
 from .model import Evaluation, Field
-from .plan import FORMAT_PERCENT, FORMAT_SCORE, STYLE_OUTPUT_HEADER, CellWrite, WritePlan
+from .plan import (
+    FORMAT_PERCENT,
+    FORMAT_SCORE,
+    STYLE_OUTPUT_HEADER,
+    CellWrite,
+    WritePlan,
+)
 from .problems import problem
 from .values import format_decimal, parse_number
 
