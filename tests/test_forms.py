@@ -198,3 +198,33 @@ def test_outputs_land_in_an_empty_merged_area_right_of_the_form(tmp_path):
     assert outcome.exit_code == 0
     ws = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
     assert ws.cell(12, 10).value == "建议得分" and ws.cell(13, 10).value == 20
+
+
+def test_a_variant_with_other_words_is_read_the_same(tmp_path):
+    """Another province's words: 自评得分, 计划值, 全年实际值, 中央补助/地方资金, 自评等级 row, no 总分 row."""
+    data = national_form(budget={"年度资金总额": (100, 120, 103.42), "其中：中央补助": (60, 80, 70),
+                                 "地方资金": (40, 40, 33.42)})
+    path = save(data, tmp_path / "variant.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    words = {"得分": "自评得分", "年度指标值": "计划值", "实际完成值": "全年实际值", "分值": "权重（分）",
+             "偏差原因分析及改进措施": "未完成原因分析"}
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 4).value == "三级指标")
+    for c in range(1, ws.max_column + 1):
+        if ws.cell(header, c).value in words:
+            ws.cell(header, c).value = words[ws.cell(header, c).value]
+    total_row = next(r for r in range(header, ws.max_row + 1) if ws.cell(r, 1).value == "总分")
+    ws.cell(total_row, 1).value = "自评等级"
+    for c in range(2, ws.max_column + 1):
+        if not isinstance(ws.cell(total_row, c), openpyxl.cell.cell.MergedCell):
+            ws.cell(total_row, c).value = None
+    ws.cell(total_row, 7).value = "优"
+    wb.save(path)
+    outcome = build_file(path, output=tmp_path / "out.xlsx", report=False, now=NOW)
+    ev = outcome.evaluation
+    assert outcome.exit_code == 0, [p.text for p in ev.errors]
+    assert [r.final for r in ev.indicators] == PROJECT_SCORES and ev.total == PROJECT_TOTAL
+    assert any(p.code == "form-score-differs" and "18" in p.message for p in ev.problems)
+    assert not any(p.code == "budget-subrows" for p in ev.problems)
+    out = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    assert out.cell(total_row, 7).value == "优"  # the unit's row below the block is left alone

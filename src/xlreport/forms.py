@@ -198,6 +198,10 @@ def read_form_info(sheet: SheetGrid, header_row: int, problems: list[Problem]) -
     info.report_type, year, _ = _title_facts(sheet, header_row)
     info.year = year_text(cells["year"].value) if "year" in cells and not cells["year"].is_blank else year
     _goal(sheet, header_row, info)
+    if not info.project and info.report_type == schema.TYPE_DEPARTMENT:
+        info.project = info.unit or info.department  # 部门整体支出: the department is the subject
+    if not info.unit:
+        info.unit = info.department if info.report_type != schema.TYPE_DEPARTMENT else info.project
     if not info.project:
         f = cells.get("project")
         problems.append(problem("info-missing" if f else "missing-label", sheet.name, f.ref.a1 if f else None,
@@ -285,7 +289,8 @@ def _text_rows(sheet: SheetGrid, after_row: int) -> dict[str, SnippetInput]:
 
 
 def _first_text_row(sheet: SheetGrid, after_row: int) -> int | None:
-    labels = {schema.normalize_label(k) for k in (*schema.FORM_TEXT_ROWS, "项目负责人", "财务负责人", "填表人")}
+    labels = {schema.normalize_label(k) for k in (*schema.FORM_TEXT_ROWS, "项目负责人", "财务负责人", "填表人",
+                                                   "自评等级", "评价等级", "单位负责人", "填报人")}
     for row in range(after_row, sheet.max_row + 1):
         for col in range(1, min(sheet.max_col, 4) + 1):
             if schema.normalize_label(sheet.value(row, col)) in labels:
@@ -309,6 +314,9 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: set[str]
     from .reader import read_indicators
 
     header_row, cols = indicator_header(sheet)  # type: ignore[misc]  # located before
+    if "stated_score" not in cols and "final" in cols:
+        # a form's own '自评得分' column is the unit's score, not the template's output column
+        cols["stated_score"] = cols.pop("final")
     summary = _summary_row(sheet, header_row, cols)
     texts_at = _first_text_row(sheet, header_row + 1)
     ends = [r - 1 for r in (summary, texts_at) if r is not None]
@@ -319,6 +327,12 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: set[str]
     budget = BudgetInput()
     _budget_block(sheet, header_row, budget, layout, problems)
     indicators, _, _ = read_indicators(sheet, problems, header_row=header_row, last_row=last_row)
+    if "stated_score" in cols and any("stated_score" not in row.cells for row in indicators):
+        from .reader import _field
+
+        for row in indicators:
+            row.cells["stated_score"] = _field(sheet, row.row, cols["stated_score"])
+            row.output_refs.pop("final", None)
     for row in indicators:  # a score an earlier build filled in is ours, not the unit's
         f = row.cells.get("stated_score")
         if f is not None and f.ref is not None and f.ref.a1 in filled_before:
