@@ -228,3 +228,21 @@ def test_a_variant_with_other_words_is_read_the_same(tmp_path):
     assert not any(p.code == "budget-subrows" for p in ev.problems)
     out = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
     assert out.cell(total_row, 7).value == "优"  # the unit's row below the block is left alone
+
+
+def test_budget_scored_in_the_indicator_table_gets_no_separate_weight(tmp_path):
+    """A form whose indicators already carry 100 points (预算执行率 among them) and whose budget
+    block gives no 分值: the rate is not scored twice."""
+    from form_factory import FormIndicator
+
+    items = national_form().indicators
+    items[0].weight = 30  # 参保人数 20 -> 30: the indicators make 100 by themselves
+    items.append(FormIndicator("过程指标", "资金管理", "预算执行率", "≥90%", None, 0))
+    items[-1].weight, items[0].weight = 10, 20
+    data = national_form(indicators=items, budget_weight=None)
+    _, _, outcome = _build(tmp_path, data)
+    ev = outcome.evaluation
+    assert ev.budget.weight == 0 and not any(p.code in ("budget-double-count", "weight-total") for p in ev.problems)
+    rate = next(r for r in ev.indicators if r.name == "预算执行率")
+    assert rate.final == Decimal("9.58")  # 10 × 86.18/90
+    assert ev.total == Decimal("89.58") + Decimal("9.58")

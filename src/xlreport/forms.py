@@ -46,6 +46,7 @@ class FormLayout:
     total_row: int | None = None
     total_label: str = "总分"
     stated: dict[str, Field] = field(default_factory=dict)  # budget_score / total_score as the unit typed
+    budget_weight_stated: bool = False  # the form gives the 执行率 a weight (cell or '(10分)')
     filled_before: set[str] = field(default_factory=set)  # A1 cells an earlier build filled
 
 
@@ -241,9 +242,11 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
         if m and col not in cols.values():
             declared = Decimal(m.group(1))
     budget.weight = declared if declared is not None else Decimal(10)
+    layout.budget_weight_stated = declared is not None
     if "weight" in layout.budget_cols:
         f = _field(sheet, row, layout.budget_cols["weight"])
         budget.weight_ref = f.ref
+        layout.budget_weight_stated = layout.budget_weight_stated or not f.is_blank
         if not f.is_blank:
             value = parse_number(f.value, f.raw.number_format)
             if value is None or value < 0:
@@ -307,6 +310,17 @@ def _output_cols(sheet: SheetGrid, header_row: int, cols: dict[str, int]) -> dic
     return {"suggested": found.get("suggested", right + 1), "note": found.get("note", right + 2)}
 
 
+def _scored_in_the_table(indicators: list) -> bool:
+    """No weight given to the budget block: is the budget already covered by the indicators
+    (a 预算执行率 indicator, or indicator weights adding up to 100 on their own)?"""
+    from .scoring import is_budget_rate_name
+
+    if any(is_budget_rate_name(row.name) for row in indicators):
+        return True
+    weights = [parse_number(row.field("weight").value, row.field("weight").raw.number_format) for row in indicators]
+    return all(w is not None for w in weights) and sum(weights, Decimal(0)) == 100
+
+
 def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: set[str]
               ) -> tuple[BasicInfo, BudgetInput, list, dict[str, SnippetInput], FormLayout]:
     """Read a one-sheet 自评表: everything above the indicator header is header fields, goal
@@ -333,6 +347,8 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: set[str]
         for row in indicators:
             row.cells["stated_score"] = _field(sheet, row.row, cols["stated_score"])
             row.output_refs.pop("final", None)
+    if not layout.budget_weight_stated and _scored_in_the_table(indicators):
+        budget.weight = Decimal(0)  # the rate is scored in the indicator table, or weights already make 100
     for row in indicators:  # a score an earlier build filled in is ours, not the unit's
         f = row.cells.get("stated_score")
         if f is not None and f.ref is not None and f.ref.a1 in filled_before:
