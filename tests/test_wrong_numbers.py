@@ -164,4 +164,4 @@ def test_rejection_names_the_closest_header_and_what_to_rename(tmp_path):
     outcome = build_file(path, report=False)
     assert outcome.exit_code == 2 and outcome.failure.code == "file-not-template"
     message = outcome.failure.message
-    assert "“指标表”第3行" in message and "分值" in message and "“比重”" in message
+    assert "“指标表”第3行" in message and "把“比重”改为“分值”" in message

@@ -26,6 +26,8 @@ REQUIRED_KEYS = ("name", "target", "weight")
 _KEY_WORDS = {"name": "三级指标", "target": "指标值（年度指标值）", "weight": "分值（权重）",
               "actual": "实际完成值", "level1": "一级指标", "level2": "二级指标"}
 _SPELLINGS = {label.key: "、".join(label.spellings()[:4]) for label in INDICATOR_LABELS}
+_CANONICAL = {"name": "三级指标", "target": "年度指标值", "weight": "分值"}
+_GUESS_WORDS = {"name": ("指标", "名称"), "target": ("目标", "指标值", "计划", "标准"), "weight": ("分", "权", "重")}
 _YEAR_RE = re.compile(r"(?<!\d)(20\d{2}|19\d{2})\s*年")
 _DECLARED_RE = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
 _NOT_TEMPLATE_SHEETS = {schema.normalize_label(n) for n in (*schema.OUTPUT_SHEETS, schema.SHEET_META)}
@@ -90,7 +92,16 @@ def _closest(book: BookGrid) -> str:
               if c not in known and isinstance(sheet.value(row, c), str) and sheet.value(row, c).strip()]
     seen = "、".join(f"“{t}”" for t in others[:6])
     wanted = "；".join(f"“{_KEY_WORDS[k]}”列（可写作：{_SPELLINGS[k]}）" for k in missing)
-    hint = f"该行还有未识别的表头{seen}，请把对应的一列改名。" if seen else "请补上该列。"
+    renames = []
+    for key in missing:
+        guess = next((t for t in others if any(w in t for w in _GUESS_WORDS[key])), None)
+        if guess is not None:
+            others.remove(guess)
+            renames.append(f"把“{guess}”改为“{_CANONICAL[key]}”")
+    if renames:
+        hint = "如是这一列，请" + "，".join(renames) + "。"
+    else:
+        hint = f"该行还有未识别的表头{seen}，请把对应的一列改名。" if seen else "请补上该列。"
     return f"最接近的是工作表“{name}”第{row}行的表头，但缺少{wanted}。{hint}"
 
 
