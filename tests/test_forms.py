@@ -246,3 +246,42 @@ def test_budget_scored_in_the_indicator_table_gets_no_separate_weight(tmp_path):
     rate = next(r for r in ev.indicators if r.name == "预算执行率")
     assert rate.final == Decimal("9.58")  # 10 × 86.18/90
     assert ev.total == Decimal("89.58") + Decimal("9.58")
+
+
+@pytest.mark.parametrize("kind", ["national", "sichuan", "department"])
+def test_convert_gives_a_template_that_scores_the_same(tmp_path, kind):
+    from click.testing import CliRunner
+
+    from xlreport.cli import main
+
+    path = save(FORMS[kind](), tmp_path / "form.xlsx")
+    before = path.read_bytes()
+    target = tmp_path / "template.xlsx"
+    result = CliRunner().invoke(main, ["convert", str(path), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes() == before  # the form is only read
+    wb = openpyxl.load_workbook(target)
+    assert {schema.SHEET_INFO, schema.SHEET_BUDGET, schema.SHEET_INDICATORS, schema.SHEET_TEXTS} <= set(wb.sheetnames)
+    form_ev = build_file(path, write=False).evaluation
+    template_ev = build_file(target, write=False).evaluation
+    assert template_ev.total == form_ev.total and template_ev.info.project == form_ev.info.project
+    assert [(r.name, r.final) for r in template_ev.indicators] == [(r.name, r.final) for r in form_ev.indicators]
+    again = CliRunner().invoke(main, ["convert", str(path), "-o", str(target)])
+    assert again.exit_code == 2 and "--force" in again.output
+    of_template = CliRunner().invoke(main, ["convert", str(target), "-o", str(tmp_path / "x.xlsx")])
+    assert of_template.exit_code == 2 and "无需转换" in of_template.output
+
+
+def test_a_huge_unrelated_sheet_does_not_stop_the_form(tmp_path, monkeypatch):
+    from xlreport import xlsx_io
+
+    monkeypatch.setattr(xlsx_io, "MAX_GRID_CELLS", 400)
+    path = save(national_form(), tmp_path / "form.xlsx")
+    wb = openpyxl.load_workbook(path)
+    data = wb.create_sheet("明细数据")
+    for r in range(1, 60):
+        for c in range(1, 10):
+            data.cell(r, c).value = r * c
+    wb.save(path)
+    outcome = build_file(path, write=False)
+    assert outcome.exit_code == 0 and outcome.total == PROJECT_TOTAL

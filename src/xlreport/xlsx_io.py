@@ -118,9 +118,16 @@ def load_book(path: str | Path, info: FileInfo) -> LoadedBook:
     # Every sheet but our own output: the indicator table is found by content, whatever the
     # sheet is called (an official one-sheet 自评表, a renamed 绩效指标).
     skipped = {schema.normalize_label(n) for n in schema.OUTPUT_SHEETS}
+    named = {schema.normalize_label(n) for n in GRID_SHEETS}
     for ws in wb.worksheets:
-        if schema.normalize_label(ws.title) not in skipped:
+        if schema.normalize_label(ws.title) in skipped:
+            continue
+        try:
             sheets[ws.title] = _sheet_grid(ws, ws.title, formulas=True)
+        except FileRejected:
+            if schema.normalize_label(ws.title) in named:
+                raise
+            # a huge sheet of other data beside the self-evaluation is not the table: leave it out
     cached: dict[tuple[str, str], Any] = {}
     formula_cells = {name: [k for k, c in g.cells.items() if c.formula is not None] for name, g in sheets.items()}
     if any(formula_cells.values()):
