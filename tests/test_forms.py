@@ -285,3 +285,10 @@ def test_a_huge_unrelated_sheet_does_not_stop_the_form(tmp_path, monkeypatch):
     wb.save(path)
     outcome = build_file(path, write=False)
     assert outcome.exit_code == 0 and outcome.total == PROJECT_TOTAL
+
+
+def test_rate_typed_as_a_fraction_in_a_general_cell_of_the_rate_column(tmp_path):
+    _, _, ok = _build(tmp_path, national_form(budget_rate=0.8618, budget_rate_format="General"))
+    assert not any(p.code == "rate-mismatch" for p in ok.evaluation.problems)
+    _, _, slip = _build(tmp_path, national_form(budget_rate=0.8619, budget_rate_format="General"), name="b.xlsx")
+    assert any(p.code == "rate-mismatch" and "86.19%" in p.message for p in slip.evaluation.problems)

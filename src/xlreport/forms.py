@@ -270,10 +270,19 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
         if not f.is_blank and f.ref.a1 not in layout.filled_before:
             budget.stated_rate = parse_percent(f.value, f.raw.number_format)
             budget.stated_places = displayed_places(f.value, f.raw.number_format)
+            if _plain_fraction(f) and budget.stated_rate is not None and budget.stated_rate <= 1:
+                # 0.8618 typed into a General cell of the 执行率 column: the column says it is a rate
+                budget.stated_rate *= 100
+                budget.stated_places = max(budget.stated_places - 2, 0)
             if budget.stated_rate is not None:
                 budget.rate_ref = f.ref  # where a mismatch is shown; never written (typed)
     if "score" in layout.budget_cols:
         layout.stated["budget_score"] = _field(sheet, row, layout.budget_cols["score"])
+
+
+def _plain_fraction(f: Field) -> bool:
+    """A number in a cell whose format shows no % (General, 0.00 …)."""
+    return isinstance(f.value, (int, float)) and not isinstance(f.value, bool) and "%" not in f.raw.number_format
 
 
 def _summary_row(sheet: SheetGrid, header_row: int, cols: dict[str, int]) -> int | None:
