@@ -163,6 +163,9 @@ def _title_facts(sheet: SheetGrid, before_row: int) -> tuple[str, str, Ref | Non
             m = _YEAR_RE.search(text)
             if not year and m and len(text) <= 40 and ("年度" in text or "自评表" in text):
                 year, where = m.group(1), Ref(sheet.name, row, col)
+    if not type_found:  # no title line: the sheet's own name may say it
+        name = unicodedata.normalize("NFKC", sheet.name)
+        report_type = next((t for t, words in schema.FORM_TITLES if any(w in name for w in words)), report_type)
     return report_type, year, where
 
 

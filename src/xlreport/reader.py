@@ -278,8 +278,6 @@ def read_budget_lines(sheet: SheetGrid, header_row: int, cols: dict[str, int], l
         if key is None or key in lines:
             continue
         line_group = "expense" if key in schema.EXPENSE_ROWS else ("" if key == "total" else group)
-        if line_group == "" and group == "expense" and key != "total":
-            line_group = "expense"
         line = BudgetLine(key, row_labels[key], None, None, None, group=line_group)
         for col_key in ("initial", "annual", "executed"):
             if col_key in cols:
