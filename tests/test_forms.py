@@ -182,10 +182,11 @@ def test_implausible_amount_in_wan_yuan_is_an_error(tmp_path):
     assert "1200000" in err.message and "120亿元" in err.message and outcome.total is None
 
 
-def test_form_without_budget_block_names_what_is_missing(tmp_path):
-    data = national_form(budget={})
+def test_form_without_budget_total_names_what_it_saw(tmp_path):
+    data = national_form(budget={"资金合计数": (100, 120, 103.42), "其中：当年财政拨款": (100, 120, 103.42)})
     _, _, outcome = _build(tmp_path, data)
-    assert any(p.code in ("form-budget-missing", "missing-row") for p in outcome.evaluation.problems)
+    p = next(p for p in outcome.evaluation.errors if p.code == "form-budget-total-missing")
+    assert "“资金合计数”" in p.message and "年度资金总额" in p.message and p.cell
 
 
 def test_outputs_land_in_an_empty_merged_area_right_of_the_form(tmp_path):

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from . import schema
 from .failures import FileRejected
-from .grid import BookGrid, RawCell, SheetGrid
+from .grid import BookGrid, RawCell, SheetGrid, a1
 from .model import BasicInfo, BudgetInput, Field, Ref, SnippetInput
 from .problems import Problem, problem
 from .values import displayed_places, parse_number, parse_percent, year_text
@@ -240,7 +240,11 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
     budget.lines = read_budget_lines(sheet, header_row, cols, before_row - 1, problems)
     total = budget.lines.get("total")
     if total is None:
-        problems.append(problem("missing-row", sheet.name, None, name="年度资金总额"))
+        first_amount = min(cols[k] for k in ("initial", "annual", "executed") if k in cols)
+        seen = [t for r in range(header_row + 1, before_row) for c in range(1, first_amount)
+                if (t := _text(sheet, r, c))]
+        problems.append(problem("form-budget-total-missing", sheet.name, a1(header_row, first_amount),
+                                seen="、".join(f"“{t}”" for t in seen[:6]) or "（无）"))
         return
     row = next(iter(total.refs.values())).row
     layout.budget_row = row
