@@ -293,3 +293,13 @@ def test_rate_typed_as_a_fraction_in_a_general_cell_of_the_rate_column(tmp_path)
     assert not any(p.code == "rate-mismatch" for p in ok.evaluation.problems)
     _, _, slip = _build(tmp_path, national_form(budget_rate=0.8619, budget_rate_format="General"), name="b.xlsx")
     assert any(p.code == "rate-mismatch" and "86.19%" in p.message for p in slip.evaluation.problems)
+
+
+def test_report_lists_every_budget_row_of_the_form(tmp_path):
+    from xlreport.report.context import report_context
+
+    _, _, outcome = _build(tmp_path, department_form())
+    budget = report_context(outcome.evaluation)["budget"]
+    assert [row["label"] for row in budget["lines"]] == [
+        "年度资金总额", "其中：当年财政拨款", "政府性基金预算拨款", "其他资金", "基本支出", "项目支出"]
+    assert "基本支出" not in budget["parts"] and "政府性基金预算拨款50万元" in budget["parts"]
