@@ -303,3 +303,38 @@ def test_report_lists_every_budget_row_of_the_form(tmp_path):
     assert [row["label"] for row in budget["lines"]] == [
         "年度资金总额", "其中：当年财政拨款", "政府性基金预算拨款", "其他资金", "基本支出", "项目支出"]
     assert "基本支出" not in budget["parts"] and "政府性基金预算拨款50万元" in budget["parts"]
+
+
+def _spellings(labels, key):
+    return next(label.spellings() for label in labels if label.key == key)
+
+
+_HEADER_SPELLINGS = {
+    "年度指标值": _spellings(schema.INDICATOR_INPUTS, "target"),
+    "实际完成值": _spellings(schema.INDICATOR_INPUTS, "actual"),
+    "分值": _spellings(schema.INDICATOR_INPUTS, "weight"),
+    "偏差原因分析及改进措施": _spellings(schema.INDICATOR_INPUTS, "deviation"),
+    "全年预算数": _spellings(schema.BUDGET_HEADER, "annual"),
+    "全年执行数": _spellings(schema.BUDGET_HEADER, "executed"),
+}
+_VARIANTS = max(len(v) for v in _HEADER_SPELLINGS.values())
+
+
+@pytest.mark.parametrize("i", range(_VARIANTS))
+def test_every_header_synonym_reads_the_same(tmp_path, i):
+    """The one table of header words: any spelling of each column gives the same scores."""
+    path = save(national_form(), tmp_path / "form.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 4).value == "三级指标")
+    budget_header = next(r for r in range(1, header) if ws.cell(r, 4).value == "全年预算数")
+    for row in (header, budget_header):
+        for c in range(1, ws.max_column + 1):
+            words = _HEADER_SPELLINGS.get(ws.cell(row, c).value)
+            if words:
+                ws.cell(row, c).value = words[i % len(words)]
+    wb.save(path)
+    outcome = build_file(path, write=False)
+    ev = outcome.evaluation
+    assert outcome.exit_code == 0, [p.text for p in ev.errors]
+    assert [r.final for r in ev.indicators] == PROJECT_SCORES and ev.total == PROJECT_TOTAL
