@@ -338,3 +338,17 @@ def test_every_header_synonym_reads_the_same(tmp_path, i):
     ev = outcome.evaluation
     assert outcome.exit_code == 0, [p.text for p in ev.errors]
     assert [r.final for r in ev.indicators] == PROJECT_SCORES and ev.total == PROJECT_TOTAL
+
+
+def test_a_filled_cell_the_unit_typed_over_is_theirs_again(tmp_path):
+    _, out, _ = _build(tmp_path, national_form())
+    wb = openpyxl.load_workbook(out)
+    ws = wb.worksheets[0]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 4).value == "参保群众满意度")
+    assert ws.cell(row, 8).value == 20  # filled by the first build
+    ws.cell(row, 8).value = 19  # the unit's own figure now
+    wb.save(out)
+    again = build_file(out, report=False, now=NOW)
+    assert openpyxl.load_workbook(out).worksheets[0].cell(row, 8).value == 19
+    assert any(p.code == "form-score-differs" and "19" in p.message and "参保群众满意度" in p.message
+               for p in again.evaluation.problems)

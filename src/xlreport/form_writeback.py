@@ -104,7 +104,7 @@ def form_writes(ev: Evaluation, form: FormLayout, plan: WritePlan) -> list[list]
     def fill(f: Field | None, value, number_format: str) -> None:
         if value is not None and _empty(f):
             plan.writes.append(CellWrite(sheet, f.ref.row, f.ref.col, value, number_format, style=None))
-            filled.append(["filled", sheet, f.ref.a1])
+            filled.append(["filled", sheet, f.ref.a1, value])
 
     for row in (form.header_row, form.budget_header_row):
         if row:

@@ -49,7 +49,7 @@ class FormLayout:
     total_label: str = "总分"
     stated: dict[str, Field] = field(default_factory=dict)  # budget_score / total_score as the unit typed
     budget_weight_stated: bool = False  # the form gives the 执行率 a weight (cell or '(10分)')
-    filled_before: set[str] = field(default_factory=set)  # A1 cells an earlier build filled
+    filled_before: dict[str, object] = field(default_factory=dict)  # A1 -> value an earlier build filled in
 
 
 # Finding the indicator table ------------------------------------------------------------------
@@ -274,7 +274,7 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
     if "rate" in layout.budget_cols:
         f = _field(sheet, row, layout.budget_cols["rate"])
         layout.stated["budget_rate"] = f
-        if not f.is_blank and f.ref.a1 not in layout.filled_before:
+        if not f.is_blank and not ours(f, layout.filled_before):
             budget.stated_rate = parse_percent(f.value, f.raw.number_format)
             budget.stated_places = displayed_places(f.value, f.raw.number_format)
             if _plain_fraction(f) and budget.stated_rate is not None and budget.stated_rate <= 1:
@@ -285,6 +285,18 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
                 budget.rate_ref = f.ref  # where a mismatch is shown; never written (typed)
     if "score" in layout.budget_cols:
         layout.stated["budget_score"] = _field(sheet, row, layout.budget_cols["score"])
+
+
+def ours(f: Field, filled_before: dict[str, object]) -> bool:
+    """A cell an earlier build filled, still holding what it wrote (a unit who typed over it
+    made it theirs again)."""
+    if f.ref is None or f.ref.a1 not in filled_before:
+        return False
+    mine, now = filled_before[f.ref.a1], f.value
+    numbers = (int, float, Decimal)
+    if isinstance(mine, numbers) and isinstance(now, numbers) and not isinstance(now, bool):
+        return float(mine) == float(now)
+    return mine == now
 
 
 def _plain_fraction(f: Field) -> bool:
@@ -348,7 +360,7 @@ def _scored_in_the_table(indicators: list) -> bool:
     return all(w is not None for w in weights) and sum(weights, Decimal(0)) == 100
 
 
-def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: set[str]
+def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: dict[str, object]
               ) -> tuple[BasicInfo, BudgetInput, list, dict[str, SnippetInput], FormLayout]:
     """Read a one-sheet 自评表: everything above the indicator header is header fields, goal
     and budget block; below the block come the 总分/合计 row and the text rows."""
@@ -378,7 +390,7 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: set[str]
         budget.weight = Decimal(0)  # the rate is scored in the indicator table, or weights already make 100
     for row in indicators:  # a score an earlier build filled in is ours, not the unit's
         f = row.cells.get("stated_score")
-        if f is not None and f.ref is not None and f.ref.a1 in filled_before:
+        if f is not None and ours(f, filled_before):
             row.cells["stated_score"] = Field(RawCell(), f.ref)
     if summary is not None:
         from .reader import _field
@@ -391,7 +403,7 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: set[str]
         layout.stated["total_weight"] = _field(sheet, summary, cols["weight"])
     for key in ("budget_rate", "budget_score", "total_score"):
         f = layout.stated.get(key)
-        if f is not None and f.ref is not None and f.ref.a1 in filled_before:
+        if f is not None and ours(f, filled_before):
             layout.stated[key] = Field(RawCell(), f.ref)
     snippets = _text_rows(sheet, (summary or last_row) + 1)
     return info, budget, indicators, snippets, layout

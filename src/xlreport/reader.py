@@ -126,7 +126,7 @@ def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | No
         elif key == "filled":  # an empty cell of an official form that an earlier build filled
             target_sheet, cell = sheet.value(row, 2), sheet.value(row, 3)
             if isinstance(target_sheet, str) and isinstance(cell, str):
-                extras.setdefault("filled", set()).add((target_sheet, cell))
+                extras.setdefault("filled", {})[(target_sheet, cell)] = sheet.value(row, 4)
     return version, marks, extras
 
 
@@ -514,7 +514,7 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
 def _read_form_workbook(book: BookGrid, sheet: SheetGrid, problems: list[Problem], version: int | None,
                         marks: list, meta: dict) -> tuple[WorkbookInput, list[Problem], dict]:
     """An official one-sheet 自评表: everything comes from the one sheet."""
-    filled = {cell for name, cell in meta.get("filled", ()) if name == sheet.name}
+    filled = {cell: value for (name, cell), value in meta.get("filled", {}).items() if name == sheet.name}
     info, budget, indicators, snippets, form = forms.read_form(sheet, problems, filled)
     problems.extend(formula_problems(sheet))
     layout = {
