@@ -59,6 +59,7 @@ class FormData:
     total_score: Any = None
     texts: dict[str, str] = field(default_factory=dict)  # 评价结论 / 存在问题 / 改进措施
     title: str | None = None
+    two_row_header: bool = False  # 指标值 over 年度指标值 | 实际完成值 (a second header row)
 
 
 class _Sheet:
@@ -200,6 +201,17 @@ def national(data: FormData, *, natures: bool = False) -> Workbook:
     keys = ["level1", "level2", "name"] + (["nature", "target", "unit"] if natures else ["target"])
     keys += ["actual", "weight", "score", "deviation"]
     cols = {k: c for c, k in enumerate(keys, start=2)}
+    if data.two_row_header:
+        target, actual = cols["target"], cols["actual"]
+        s.put(row, target, "指标值")
+        s.put(row, actual, None)
+        s.put(row + 1, target, "年度指标值")
+        s.put(row + 1, actual, "实际完成值")
+        s.merge(row, target, row, actual)
+        for key, col in cols.items():
+            if key not in ("target", "actual"):
+                s.merge(row, col, row + 1, col)
+        row += 1
     row = _indicator_rows(s, data, row + 1, cols)
     s.merge(header, 1, row - 1, 1)
     s.put(row, 1, "总分")

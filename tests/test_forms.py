@@ -352,3 +352,13 @@ def test_a_filled_cell_the_unit_typed_over_is_theirs_again(tmp_path):
     assert openpyxl.load_workbook(out).worksheets[0].cell(row, 8).value == 19
     assert any(p.code == "form-score-differs" and "19" in p.message and "参保群众满意度" in p.message
                for p in again.evaluation.problems)
+
+
+def test_two_row_indicator_header(tmp_path):
+    """指标值 spanning 年度指标值 | 实际完成值 on a second header row, the others merged down."""
+    _, out, outcome = _build(tmp_path, national_form(two_row_header=True))
+    ev = outcome.evaluation
+    assert outcome.exit_code == 0, [p.text for p in ev.errors]
+    assert [r.final for r in ev.indicators] == PROJECT_SCORES and ev.total == PROJECT_TOTAL
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    assert ws.cell(ev.indicators[0].source.row - 2, 10).value == "建议得分"

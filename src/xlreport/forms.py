@@ -64,12 +64,28 @@ def _header_rows(sheet: SheetGrid) -> dict[int, dict[str, int]]:
     return rows
 
 
-def indicator_header(sheet: SheetGrid) -> tuple[int, dict[str, int]] | None:
-    """The first row holding 三级指标 with a target and a weight column."""
-    for row, cols in sorted(_header_rows(sheet).items()):
+def header_span(sheet: SheetGrid) -> tuple[int, int, dict[str, int]] | None:
+    """(first row, last row, columns) of the indicator header: 三级指标 with a target and a
+    weight column, on one row or on two (指标值 over 年度指标值 | 实际完成值)."""
+    rows = _header_rows(sheet)
+    for row, cols in sorted(rows.items()):
+        if "name" not in cols:
+            continue
+        below = rows.get(row + 1, {})
+        name_below = sheet.get(row + 1, cols["name"])
+        if {"target", "actual"} & set(below) and "name" not in below and name_below.is_blank:
+            merged = {**cols, **below}
+            if all(k in merged for k in REQUIRED_KEYS):
+                return row, row + 1, merged
         if all(k in cols for k in REQUIRED_KEYS):
-            return row, cols
+            return row, row, cols
     return None
+
+
+def indicator_header(sheet: SheetGrid) -> tuple[int, dict[str, int]] | None:
+    """The first row of the indicator header and its columns."""
+    span = header_span(sheet)
+    return (span[0], span[2]) if span else None
 
 
 def _closest(book: BookGrid) -> str:
@@ -366,12 +382,12 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: dict[str
     and budget block; below the block come the 总分/合计 row and the text rows."""
     from .reader import read_indicators
 
-    header_row, cols = indicator_header(sheet)  # type: ignore[misc]  # located before
+    header_row, header_end, cols = header_span(sheet)  # type: ignore[misc]  # located before
     if "stated_score" not in cols and "final" in cols:
         # a form's own '自评得分' column is the unit's score, not the template's output column
         cols["stated_score"] = cols.pop("final")
-    summary = _summary_row(sheet, header_row, cols)
-    texts_at = _first_text_row(sheet, header_row + 1)
+    summary = _summary_row(sheet, header_end, cols)
+    texts_at = _first_text_row(sheet, header_end + 1)
     ends = [r - 1 for r in (summary, texts_at) if r is not None]
     last_row = min(ends) if ends else sheet.max_row
     layout = FormLayout(sheet.name, header_row, cols, last_row, _output_cols(sheet, header_row, cols),
@@ -379,13 +395,7 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: dict[str
     info = read_form_info(sheet, header_row, problems)
     budget = BudgetInput()
     _budget_block(sheet, header_row, budget, layout, problems)
-    indicators, _, _ = read_indicators(sheet, problems, header_row=header_row, last_row=last_row)
-    if "stated_score" in cols and any("stated_score" not in row.cells for row in indicators):
-        from .reader import _field
-
-        for row in indicators:
-            row.cells["stated_score"] = _field(sheet, row.row, cols["stated_score"])
-            row.output_refs.pop("final", None)
+    indicators, _, _ = read_indicators(sheet, problems, header_row=header_end, last_row=last_row, cols=cols)
     if not layout.budget_weight_stated and _scored_in_the_table(indicators):
         budget.weight = Decimal(0)  # the rate is scored in the indicator table, or weights already make 100
     for row in indicators:  # a score an earlier build filled in is ours, not the unit's

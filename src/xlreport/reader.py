@@ -388,8 +388,10 @@ def _read_allocations(sheet: SheetGrid, after_row: int) -> list[AllocationLine]:
 
 
 def read_indicators(sheet: SheetGrid, problems: list[Problem], header_row: int | None = None,
-                    last_row: int | None = None) -> tuple[list[IndicatorRow], int, dict[str, int]]:
-    """The indicator rows under the header (the first '三级指标' unless given), up to last_row."""
+                    last_row: int | None = None, cols: dict[str, int] | None = None
+                    ) -> tuple[list[IndicatorRow], int, dict[str, int]]:
+    """The indicator rows under the header (the first '三级指标' unless given), up to last_row;
+    `cols` when the caller already knows the columns (a form's two-row header)."""
     anchor = schema.normalize_label(schema.INDICATOR_ANCHOR)
     for row, _col, cell in sheet.iter_nonblank() if header_row is None else ():
         if isinstance(cell.value, str) and schema.normalize_label(cell.value) in (
@@ -399,9 +401,10 @@ def read_indicators(sheet: SheetGrid, problems: list[Problem], header_row: int |
     if header_row is None:
         problems.append(problem("missing-column", sheet.name, None, name=schema.INDICATOR_ANCHOR))
         return [], 0, {}
-    header = _find_header(sheet, schema.INDICATOR_INPUTS + schema.INDICATOR_STATED + schema.INDICATOR_OUTPUTS, 1,
-                          start_row=header_row)
-    cols = header[1] if header and header[0] == header_row else {}
+    if cols is None:
+        header = _find_header(sheet, schema.INDICATOR_INPUTS + schema.INDICATOR_STATED + schema.INDICATOR_OUTPUTS, 1,
+                              start_row=header_row)
+        cols = header[1] if header and header[0] == header_row else {}
     for label in schema.INDICATOR_INPUTS:
         if label.required and label.key not in cols:
             problems.append(problem("missing-column", sheet.name, None, name=label.text))
