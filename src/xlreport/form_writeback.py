@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from . import schema
 from .forms import FormLayout
 from .model import Evaluation, Field
 from .plan import (
@@ -143,10 +142,4 @@ def form_writes(ev: Evaluation, form: FormLayout, plan: WritePlan) -> list[list]
     return filled
 
 
-def add_form_meta(plan: WritePlan, rows: list[list]) -> None:
-    for sheet in plan.sheets:
-        if sheet.name == schema.SHEET_META:
-            sheet.rows.extend(rows)
-
-
-__all__ = ["add_form_meta", "check_stated_scores", "form_writes"]
+__all__ = ["check_stated_scores", "form_writes"]
