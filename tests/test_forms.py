@@ -362,3 +362,13 @@ def test_two_row_indicator_header(tmp_path):
     assert [r.final for r in ev.indicators] == PROJECT_SCORES and ev.total == PROJECT_TOTAL
     ws = openpyxl.load_workbook(out).worksheets[0]
     assert ws.cell(ev.indicators[0].source.row - 2, 10).value == "建议得分"
+
+
+def test_form_beside_other_sheets_named_like_the_template(tmp_path):
+    path = save(national_form(), tmp_path / "form.xlsx")
+    wb = openpyxl.load_workbook(path)
+    other = wb.create_sheet("基本信息")
+    other["A1"], other["B1"] = "单位名称", "某县医疗保障事务中心"
+    wb.save(path)
+    outcome = build_file(path, write=False)
+    assert outcome.exit_code == 0 and outcome.total == PROJECT_TOTAL

@@ -136,8 +136,18 @@ def locate(book: BookGrid, by_name: dict[str, SheetGrid | None]) -> tuple[SheetG
             return named, False  # the template with a damaged header: reported as missing columns
         raise FileRejected("file-not-template", f"文件“{book.path or '工作簿'}”不是绩效自评工作簿：找不到绩效指标表"
                                                 f"（含“三级指标”“指标值”“分值”的表头）。{_closest(book)}")
-    is_form = by_name[schema.SHEET_INFO] is None and by_name[schema.SHEET_BUDGET] is None
+    is_form = (by_name[schema.SHEET_INFO] is None and by_name[schema.SHEET_BUDGET] is None) or _holds_budget(sheet)
     return sheet, is_form
+
+
+def _holds_budget(sheet: SheetGrid) -> bool:
+    """A budget block above the indicator header on the same sheet: a one-sheet form, even if
+    the workbook has other sheets called 基本信息 or 预算执行."""
+    from .reader import _find_header
+
+    header = indicator_header(sheet)
+    budget = _find_header(sheet, schema.BUDGET_HEADER, 2)
+    return bool(header and budget and budget[0] < header[0] and {"annual", "executed"} <= set(budget[1]))
 
 
 # Reading a form -------------------------------------------------------------------------------
