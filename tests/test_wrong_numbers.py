@@ -48,6 +48,18 @@ def test_budget_header_in_yuan_is_converted(tmp_path):
     assert not any(p.code == "budget-unit-unclear" for p in ev.problems)
 
 
+def test_wan_yuan_under_a_yuan_header_is_an_error(tmp_path):
+    path = make_workbook(tmp_path / "wb.xlsx", budget={"年度资金总额": (100, 120, 103.42)})
+    wb = openpyxl.load_workbook(path)
+    for row in wb[schema.SHEET_BUDGET].iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(("年初预算数", "全年预算数", "全年执行数")):
+                cell.value = cell.value.replace("（万元）", "") + "（元）"
+    wb.save(path)
+    ev = build_file(path, write=False).evaluation
+    assert any(p.code == "budget-unit-too-small" and "120元" in p.message for p in ev.errors)
+
+
 def test_implausible_wan_yuan_amount_is_an_error(tmp_path):
     ev = evaluate(tmp_path, budget={"年度资金总额": (100, 1500000, 95), "其中：当年财政拨款": (100, 100, 95)})
     assert any(p.code == "budget-unit-unclear" and p.cell for p in ev.errors) and ev.total is None

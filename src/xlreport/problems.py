@@ -83,6 +83,7 @@ CATALOGUE: dict[str, ProblemType] = dict([
     _t("budget-value-invalid", E, "金额无效", "“{name}”的“{column}”填写为“{value}”，不是金额。请填写以万元为单位的数字。"),
     _t("budget-negative", E, "金额为负数", "“{name}”的“{column}”为负数（{value}）。请核对金额。"),
     _t("budget-unit-unclear", E, "金额单位存疑", "“{name}”的“{column}”为{value}，按万元计相当于{yuan}亿元，与其他金额（如{other}万元）相差悬殊，疑似按元填写。请确认单位：如为元，请在金额后加“元”或在表头写明“（元）”；如确为万元，请核对金额。"),
+    _t("budget-unit-too-small", E, "金额单位存疑", "表头写明金额单位为元，“{name}”的“{column}”为{value}元（{wan}万元），金额过小，疑似按万元填写。请确认单位：如为万元，请把表头改为“（万元）”；如确为元，请核对金额。"),
     _t("budget-missing", E, "缺少预算数", "“年度资金总额”的全年预算数为空或为0，无法计算预算执行率。请填写全年预算数。"),
     _t("budget-overspent", W, "执行数超过预算数", "“{name}”的全年执行数{executed}万元大于全年预算数{annual}万元。请核对。"),
     _t("budget-subrows", W, "分项合计不等于总额", "“{column}”各分项合计{parts}万元，与年度资金总额{total}万元不符。请核对。"),

@@ -217,6 +217,7 @@ def _amount(f: Field, name: str, column: str, problems: list[Problem],
 BUDGET_COLUMN_NAMES = {label.key: label.text for label in schema.BUDGET_HEADER}
 PLAUSIBLE_WAN = Decimal(10) ** 6  # 万元: 100亿元 in one self-evaluation is not believable next to small figures
 ABSURD_WAN = Decimal(10) ** 7
+TINY_WAN = Decimal("0.1")  # 1,000元
 
 
 def budget_row_key(text: object) -> str | None:
@@ -261,7 +262,8 @@ def read_budget_lines(sheet: SheetGrid, header_row: int, cols: dict[str, int], l
     first_amount = min(amount_cols, default=sheet.max_col + 1)
     units = column_units(sheet, header_row, cols)
     lines: dict[str, BudgetLine] = {}
-    unitless: list[tuple[BudgetLine, str, Decimal]] = []
+    unitless: list[tuple[BudgetLine, str, Decimal]] = []  # 万元 by default: too large?
+    tiny: list[tuple[BudgetLine, str, Decimal]] = []  # 元 by the header: too small?
     group = ""
     row_labels = {label.key: label.text for label in schema.ALL_BUDGET_ROWS}
     for row in range(header_row + 1, last_row + 1):
@@ -287,9 +289,13 @@ def read_budget_lines(sheet: SheetGrid, header_row: int, cols: dict[str, int], l
                                          units.get(col_key))
                 setattr(line, col_key, value)
                 if value is not None and written is None:
-                    unitless.append((line, col_key, value))
+                    if units.get(col_key) == "元":
+                        tiny.append((line, col_key, value))
+                    else:
+                        unitless.append((line, col_key, value))
         lines[key] = line
     _check_plausible(unitless, problems)
+    _check_not_tiny(tiny, problems)
     return lines
 
 
@@ -305,6 +311,16 @@ def _check_plausible(amounts: list[tuple[BudgetLine, str, Decimal]], problems: l
                 "budget-unit-unclear", ref.sheet, ref.a1, name=line.label,
                 column=BUDGET_COLUMN_NAMES[col_key], value=format_decimal(value),
                 yuan=format_decimal(value / 10000), other=format_decimal(min(small)) if small else "无"))
+
+
+def _check_not_tiny(amounts: list[tuple[BudgetLine, str, Decimal]], problems: list[Problem]) -> None:
+    """Under a header saying 元, a budget under 1,000元 was almost surely typed in 万元: ask."""
+    for line, col_key, value in amounts:
+        if line.key == "total" and col_key == "annual" and 0 < value < TINY_WAN:
+            ref = line.refs[col_key]
+            problems.append(problem("budget-unit-too-small", ref.sheet, ref.a1, name=line.label,
+                                    column=BUDGET_COLUMN_NAMES[col_key], value=format_decimal(value * 10000),
+                                    wan=format_decimal(value)))
 
 
 def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object = None) -> BudgetInput:
