@@ -111,8 +111,9 @@ def new(out: Path, report_type: str, force: bool) -> None:
     if out.suffix.lower() not in WORKBOOK_SUFFIXES:
         out = out.with_suffix(".xlsx")
     if out.exists() and not force:
-        raise XlreportError("file-exists", f"“{out}”已存在，未覆盖（其中可能已填写内容）。"
-                                           "请换一个文件名；确需用空白模板覆盖，请加 --force。")
+        from .failures import FileRejected
+
+        raise FileRejected.make("file-exists", path=out)
     try:
         path = write_template(out, report_type)
     except OSError as exc:

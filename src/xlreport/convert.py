@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .failures import XlreportError
+from .failures import FileRejected
 from .model import WorkbookInput
 
 # Form budget rows the template has no row for are added up into its 其他资金 row.
@@ -132,18 +132,17 @@ def convert_form(source: str | Path, target: str | Path, *, force: bool = False)
     from .xlsx_io import load_book
 
     source, target = Path(source), Path(target)
-    if target.exists() and not force:
-        raise XlreportError("file-exists", f"“{target}”已存在，未覆盖。请换一个文件名，或加 --force 覆盖。")
     if target.resolve() == source.resolve():
-        raise XlreportError("file-exists", "转换结果不能覆盖原自评表，请用 -o 指定另一个文件名。")
+        raise FileRejected.make("convert-same-file", path=source.name)
+    if target.exists() and not force:
+        raise FileRejected.make("file-exists", path=target)
     loaded = load_book(source, guard_workbook(source))
     data, _, layout = read_workbook(loaded.grid)
     if layout.get("form") is None:
-        raise XlreportError("convert-not-form", f"“{source.name}”已经是本工具的模板格式，无需转换，"
-                                                "可直接用 xlreport build 评分。")
+        raise FileRejected.make("convert-not-form", path=source.name)
     wb = build_template(data.info.report_type)
     fill_template(wb, data)
     try:
         return save_atomic(wb, target)
     except OSError as exc:
-        raise XlreportError("file-write-failed", f"无法写入“{target}”：{exc.strerror or exc}。请检查文件夹写入权限。") from exc
+        raise FileRejected.make("file-write-failed", path=str(target), reason=exc.strerror or str(exc)) from exc

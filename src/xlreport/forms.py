@@ -378,9 +378,7 @@ def _output_cols(sheet: SheetGrid, header_row: int, cols: dict[str, int]) -> dic
 def _scored_in_the_table(indicators: list) -> bool:
     """No weight given to the budget block: is the budget already covered by the indicators
     (a 预算执行率 indicator, or indicator weights adding up to 100 on their own)?"""
-    from .scoring import is_budget_rate_name
-
-    if any(is_budget_rate_name(row.name) for row in indicators):
+    if any(schema.normalize_label(row.name) in schema.BUDGET_RATE_NAMES for row in indicators):
         return True
     weights = [parse_number(row.field("weight").value, row.field("weight").raw.number_format) for row in indicators]
     return all(w is not None for w in weights) and sum(weights, Decimal(0)) == 100

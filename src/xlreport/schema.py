@@ -203,6 +203,7 @@ FORM_TEXT_ROWS = {  # row label -> snippet key
 }
 FORM_TITLES = ((TYPE_DEPARTMENT, ("部门整体支出", "整体支出绩效")), (TYPE_TRANSFER, ("转移支付",)),
                (TYPE_PROJECT, ("项目支出", "项目绩效")))
+BUDGET_RATE_NAMES = ("预算执行率", "资金执行率", "预算资金执行率")  # an indicator that is the execution rate
 SUMMARY_ROWS = ("合计", "总分", "总计", "小计", "分值合计", "总得分", "合计得分", "综合得分", "自评总分", "自评得分合计")
 
 # 文字材料 ------------------------------------------------------------------------------
