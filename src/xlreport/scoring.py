@@ -81,7 +81,7 @@ def fmt_percent(value: Decimal | None) -> str:
 
 
 def is_budget_rate_name(name: str) -> bool:
-    return schema.normalize_label(name) in ("预算执行率", "资金执行率", "预算资金执行率")
+    return schema.normalize_label(name) in schema.BUDGET_RATE_NAMES
 
 
 # Budget --------------------------------------------------------------------------------
