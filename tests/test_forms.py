@@ -266,6 +266,8 @@ def test_convert_gives_a_template_that_scores_the_same(tmp_path, kind):
     form_ev = build_file(path, write=False).evaluation
     template_ev = build_file(target, write=False).evaluation
     assert template_ev.total == form_ev.total and template_ev.info.project == form_ev.info.project
+    assert {k: v.content for k, v in template_ev.input.snippets.items() if v.content} == \
+        {k: v.content for k, v in form_ev.input.snippets.items() if v.content}
     assert [(r.name, r.final) for r in template_ev.indicators] == [(r.name, r.final) for r in form_ev.indicators]
     again = CliRunner().invoke(main, ["convert", str(path), "-o", str(target)])
     assert again.exit_code == 2 and "--force" in again.output

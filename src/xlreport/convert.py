@@ -117,10 +117,19 @@ def fill_template(wb, data: WorkbookInput) -> None:
 
     ws = wb[schema.SHEET_TEXTS]
     header_row, cols = _header(ws, schema.TEXT_HEADER, 2)
+    done = set()
     for r in range(header_row + 1, ws.max_row + 1):
         key = ws.cell(r, cols["key"]).value
         snippet = data.snippets.get(key) if isinstance(key, str) else None
         if snippet is not None and snippet.content:
+            ws.cell(r, cols["content"]).value = snippet.content
+            done.add(key)
+    for key, snippet in data.snippets.items():  # a form's own text rows the template lacks (评价结论)
+        if key not in done and snippet.content:
+            r = ws.max_row + 1
+            ws.cell(r, cols["key"]).value = key
+            if "title" in cols:
+                ws.cell(r, cols["title"]).value = snippet.title
             ws.cell(r, cols["content"]).value = snippet.content
 
 
