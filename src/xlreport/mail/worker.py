@@ -76,6 +76,8 @@ def _subparts(raw: bytes, start: int, end: int, boundary: bytes) -> list[tuple[i
             if not raw[after:eol].strip():
                 marks.append((i, min(eol + 1, end)))
         i = raw.find(delim, i + len(delim), end)
+    if not marks:  # no delimiter at all (e.g. a forwarded message reusing the outer boundary): no parts
+        return []
     parts = []
     for (_, content), (nxt, _) in zip(marks, [*marks[1:], (end, -1)], strict=True):
         if content < 0:

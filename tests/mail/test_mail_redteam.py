@@ -1,0 +1,59 @@
+"""A second hostile mailbox (red team) against real pymap and aiosmtpd: MIME the stdlib-free worker
+must split without crashing, From values that parsers read differently, and attacker text inside
+our own server's Authentication-Results. Recipients are checked at the SMTP envelope."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from mail_fixtures import (
+    AUTHSERV,
+    CENTRE,
+    UNIT_A_MAIL,
+    UNIT_B_MAIL,
+    UNIT_C_MAIL,
+    good_workbook,
+    run_cli,
+    unit_message,
+)
+
+
+def _db(config):
+    con = sqlite3.connect(config.parent / "registry.db")
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def _body(msg) -> str:
+    return msg.get_body(("plain",)).get_content()
+
+
+def _head(sender: str, subject: str, mid: str) -> str:
+    domain = sender.rpartition("@")[2]
+    return (f"Authentication-Results: {AUTHSERV}; dmarc=pass header.from={domain}\r\n"
+            f"From: <{sender}>\r\nTo: {CENTRE}\r\nSubject: {subject}\r\nMessage-ID: <{mid}@unit.example.cn>\r\n"
+            "MIME-Version: 1.0\r\n")
+
+
+def test_multipart_without_any_delimiter_is_answered_not_failed(mail_env):
+    """A forwarded message reusing the outer boundary leaves an inner multipart with no delimiter:
+    the worker used to crash on it (three attempts, then a 处理失败 notice)."""
+    config, mailbox, smtp = mail_env
+    mailbox.deliver(unit_message(UNIT_A_MAIL, "好的一份", [good_workbook()]))
+    inner = "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+    raw = (_head(UNIT_B_MAIL, "转发的邮件", "fwd1") + 'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+           "--b1\r\nContent-Type: text/plain\r\n\r\n见转发\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n"
+           f"From: <x@unit.example.cn>\r\nSubject: inner\r\n{inner}--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--\r\n")
+    mailbox.deliver(raw.encode())
+    mailbox.deliver((_head(UNIT_B_MAIL, "空的多段", "empty1") + 'Content-Type: multipart/mixed; boundary="zz"\r\n\r\n'
+                     "no delimiter here\r\n").encode())
+    mailbox.deliver(unit_message(UNIT_C_MAIL, "另一份", [good_workbook()]))
+    result = run_cli(config)
+    assert result.returncode == 0, result.stderr
+    with _db(config) as con:
+        rows = {r["subject"]: r for r in con.execute("select subject, status, attempts, reason from messages")}
+    for subject in ("转发的邮件", "空的多段"):
+        assert rows[subject]["status"] == "replied" and not rows[subject]["attempts"], dict(rows[subject])
+    replies = smtp.to(UNIT_B_MAIL)
+    assert len(replies) == 2 and all("没有找到绩效自评工作簿" in _body(r.message) for r in replies)
+    assert len(smtp.to(UNIT_A_MAIL)) == 1 and len(smtp.to(UNIT_C_MAIL)) == 1
