@@ -57,3 +57,37 @@ def test_multipart_without_any_delimiter_is_answered_not_failed(mail_env):
     replies = smtp.to(UNIT_B_MAIL)
     assert len(replies) == 2 and all("没有找到绩效自评工作簿" in _body(r.message) for r in replies)
     assert len(smtp.to(UNIT_A_MAIL)) == 1 and len(smtp.to(UNIT_C_MAIL)) == 1
+
+
+def _forged(from_value: str, auth: str, subject: str, mid: str) -> bytes:
+    return (f"Authentication-Results: {auth}\r\nFrom: {from_value}\r\nTo: {CENTRE}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{mid}@evil.example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhi\r\n").encode()
+
+
+def test_attacker_text_inside_our_servers_results_is_not_a_pass(mail_env):
+    """Our server quotes what the sender chose (HELO name, envelope sender) inside its own header; a
+    ``;`` in such a quoted value used to start a forged ``dmarc=pass``. A DMARC pass that does not say
+    which From domain it checked (``header.from``) cannot be matched to the From we read either."""
+    config, mailbox, smtp = mail_env
+    mailbox.deliver(unit_message(UNIT_A_MAIL, "好的一份", [good_workbook()]))
+    helo = (f'{AUTHSERV}; spf=none smtp.helo="x;dmarc=pass header.from=unit.example.cn"; '
+            "dmarc=fail header.from=unit.example.cn")
+    mailbox.deliver(_forged(f"<{UNIT_B_MAIL}>", helo, "HELO里的分号", "helo1"))
+    mailbox.deliver(_forged(f"<{UNIT_B_MAIL}>", f'{AUTHSERV}; dmarc=fail (dmarc=pass; ok) header.from=unit.example.cn',
+                            "注释里的通过", "comment1"))
+    # Parsers disagree on this From; a DMARC pass without header.from may be for evil.example.org.
+    mailbox.deliver(_forged(f"<{UNIT_B_MAIL}>attacker@evil.example.org", f"{AUTHSERV}; dmarc=pass (p=none)",
+                            "含糊的发件人", "ambig1"))
+    mailbox.deliver(unit_message(UNIT_C_MAIL, "另一份", [good_workbook()]))
+    result = run_cli(config)
+    assert result.returncode == 0, result.stderr
+    for captured in smtp.messages:
+        assert captured.rcpt_tos in ([UNIT_A_MAIL], [UNIT_B_MAIL], [UNIT_C_MAIL]), captured.rcpt_tos
+    for reply in smtp.to(UNIT_B_MAIL):  # at most the data-free "could not verify" notice
+        assert "未能确认发件人" in _body(reply.message) and "总分" not in _body(reply.message)
+    with _db(config) as con:
+        rows = {r["subject"]: r["status"] for r in con.execute("select subject, status from messages")}
+        units = {r[0] for r in con.execute("select unit from submissions")}
+    assert rows["HELO里的分号"] == rows["注释里的通过"] == rows["含糊的发件人"] == "quarantined"
+    assert len(smtp.to(UNIT_A_MAIL)) == 1 and len(smtp.to(UNIT_C_MAIL)) == 1
+    assert "海口市医疗保障局" not in units

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -59,17 +58,55 @@ def check_sender(h: Headers, roster: Roster, policy: PolicyConfig) -> Verdict:
     return Verdict(None, Refusal.UNAUTHENTICATED, detail, roster_unit=roster_unit)
 
 
-_COMMENT = re.compile(r"\([^()]*\)")
+def _statements(value: str) -> list[list[str]]:
+    """RFC 8601 lexing: ``;``-separated statements of whitespace-separated tokens. Comments (nested,
+    with escapes) are dropped and quoted strings stay inside their token, so a ``;`` or ``dmarc=pass``
+    that a sender put into a quoted value (its HELO name, its envelope sender) starts nothing."""
+    statements: list[list[str]] = [[]]
+    token: list[str] = []
+    depth, quoted, escaped = 0, False, False
+
+    def flush() -> None:
+        if token:
+            statements[-1].append("".join(token))
+            token.clear()
+
+    for ch in value:
+        if escaped:
+            if depth == 0:
+                token.append(ch)
+            escaped = False
+        elif ch == "\\" and (quoted or depth):
+            escaped = True
+        elif quoted:
+            if ch == '"':
+                quoted = False
+            else:
+                token.append(ch)
+        elif depth:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+        elif ch == '"':
+            quoted = True
+        elif ch == "(":
+            flush()
+            depth = 1
+        elif ch == ";":
+            flush()
+            statements.append([])
+        elif ch.isspace():
+            flush()
+        else:
+            token.append(ch)
+    flush()
+    return statements
 
 
 def _results(value: str) -> tuple[str, list[tuple[str, str, dict[str, str]]]]:
     """``authserv-id; method=result prop=value …; …`` → (authserv-id, [(method, result, props)])."""
-    value = _COMMENT.sub(" ", value)
-    head, _, rest = value.partition(";")
-    authserv = (head.split() or [""])[0].lower()
+    head, *rest = _statements(value)
+    authserv = (head or [""])[0].lower()
     out = []
-    for part in rest.split(";"):
-        tokens = part.split()
+    for tokens in rest:
         if not tokens or "=" not in tokens[0]:
             continue
         method, _, result = tokens[0].partition("=")
@@ -77,7 +114,7 @@ def _results(value: str) -> tuple[str, list[tuple[str, str, dict[str, str]]]]:
         for token in tokens[1:]:
             key, eq, val = token.partition("=")
             if eq:
-                props[key.lower()] = val.strip('"').lower()
+                props[key.lower()] = val.lower()
         out.append((method.lower(), result.lower(), props))
     return authserv, out
 
@@ -99,7 +136,7 @@ def authenticated(h: Headers, trusted: tuple[str, ...]) -> tuple[bool, str]:
         for method, result, props in results:
             if result != "pass":
                 continue
-            if method == "dmarc" and aligned(props.get("header.from", from_domain), from_domain):
+            if method == "dmarc" and aligned(props.get("header.from", ""), from_domain):
                 return True, f"{authserv}：DMARC 通过"
             if method == "spf" and aligned(props.get("smtp.mailfrom", ""), from_domain):
                 return True, f"{authserv}：SPF 通过且与发件人域名一致"
