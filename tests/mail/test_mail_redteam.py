@@ -91,3 +91,21 @@ def test_attacker_text_inside_our_servers_results_is_not_a_pass(mail_env):
     assert rows["HELO里的分号"] == rows["注释里的通过"] == rows["含糊的发件人"] == "quarantined"
     assert len(smtp.to(UNIT_A_MAIL)) == 1 and len(smtp.to(UNIT_C_MAIL)) == 1
     assert "海口市医疗保障局" not in units
+
+
+def test_a_from_that_parsers_read_differently_has_no_sender():
+    from xlreport.mail.headers import read_headers
+
+    def sender(value: str, extra: str = "") -> str:
+        return read_headers(f"From: {value}\r\n{extra}Subject: s\r\n\r\n".encode()).sender
+
+    for value in (f"{UNIT_A_MAIL} <evil@evil.example.org>", f"<{UNIT_A_MAIL}>evil@evil.example.org",
+                  f'{UNIT_A_MAIL}"<evil@evil.example.org>', f"evil@evil.example.org]<{UNIT_A_MAIL}>",
+                  f"{UNIT_A_MAIL};evil@evil.example.org"):
+        assert sender(value) == "", value
+        assert sender(value, "Content-Type: multipart/mixed; bou*\r\n") == "", value  # the fallback parser too
+    assert sender(f'"{UNIT_A_MAIL}" <evil@evil.example.org>') == "evil@evil.example.org"  # display-name spoof
+    for value in (f"{UNIT_A_MAIL.upper()}", f"{UNIT_A_MAIL} <{UNIT_A_MAIL}>", f"Zhang S. <{UNIT_A_MAIL}>",
+                  f"=?utf-8?b?5aGr5oql5Lq6?= <{UNIT_A_MAIL}>"):
+        assert sender(value) == UNIT_A_MAIL, value
+    assert read_headers(f"From: 填报人 <{UNIT_A_MAIL}>\r\n\r\n".encode()).sender == UNIT_A_MAIL  # raw 8-bit name

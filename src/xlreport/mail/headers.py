@@ -110,6 +110,29 @@ def _get_all(msg: Message, name: str) -> list[str]:
     return out
 
 
+_ADDRESS_LIKE = re.compile(r'[^\s<>"(),;:\[\]]+@[^\s<>"(),;:\[\]]+')
+
+
+def _ambiguous_from(msg) -> bool:
+    """A malformed From naming two different addresses (``a@unit <b@evil>``, ``<a@unit>b@evil``):
+    parsers disagree on which one is the sender — the receiving server's DMARC may have checked the
+    other — so the message has no sender at all. Well-formed values, and malformed ones with a single
+    address (raw 8-bit display names), are kept."""
+    from email import errors
+
+    raw = msg.msg if isinstance(msg, _Decoded) else msg
+    try:
+        values = ["".join(str(v).splitlines()) for k, v in raw.raw_items() if k.lower() == "from"]
+        header = policy.default.header_factory("From", values[0]) if len(values) == 1 else None
+        invalid = header is None or any(isinstance(d, errors.InvalidHeaderDefect) for d in header.defects)
+    except Exception:  # noqa: BLE001 - a value the modern parser cannot even build: judge by its addresses
+        invalid = True
+    if not invalid:
+        return False
+    found = {normalise_address(a) or a.lower() for v in values for a in _ADDRESS_LIKE.findall(v)}
+    return len(found) > 1
+
+
 def read_headers(raw_head: bytes) -> Headers:
     """Never raises for anything in the message."""
     block = header_block(raw_head)
@@ -123,7 +146,7 @@ def read_headers(raw_head: bytes) -> Headers:
         pairs = getaddresses(froms)
     except Exception:  # noqa: BLE001
         pairs = []
-    if len(pairs) == 1:
+    if len(pairs) == 1 and not _ambiguous_from(msg):
         h.sender = normalise_address(pairs[0][1])
         h.sender_display = one_line(pairs[0][0], 80)
     h.subject = one_line(_get(msg, "Subject"))
