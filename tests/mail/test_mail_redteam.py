@@ -109,3 +109,20 @@ def test_a_from_that_parsers_read_differently_has_no_sender():
                   f"=?utf-8?b?5aGr5oql5Lq6?= <{UNIT_A_MAIL}>"):
         assert sender(value) == UNIT_A_MAIL, value
     assert read_headers(f"From: 填报人 <{UNIT_A_MAIL}>\r\n\r\n".encode()).sender == UNIT_A_MAIL  # raw 8-bit name
+
+
+def test_odd_keys_and_days_are_plain_refusals(mail_env):
+    from click.testing import CliRunner
+
+    from xlreport.cli import main
+
+    config, _mailbox, _smtp = mail_env
+    for days in ("nan", "inf", "1e308", "-1"):
+        result = CliRunner().invoke(main, ["mail", "purge", "--config", str(config), "--older-than", days])
+        assert result.exit_code == 2 and "程序内部错误" not in result.output, (days, result.output)
+        result = CliRunner().invoke(main, ["mail", "purge", "--config", str(config), "--older-than", "1",
+                                           "--quarantined-older-than", days])
+        assert result.exit_code == 2 and "程序内部错误" not in result.output, (days, result.output)
+    result = CliRunner().invoke(main, ["mail", "retry", "--config", str(config), "sha256:../x\r伪造 一行\u202e", "\b"])
+    assert result.exit_code == 1
+    assert not any(c in result.output for c in "\r\b\u202e") and "\\r" in result.output

@@ -165,6 +165,7 @@ def status(config_path: Path) -> None:
 def retry(config_path: Path, all_failed: bool, keys: tuple[str, ...]) -> None:
     """把邮件重新排队（KEY 见 mail status），下次 mail run 时按存档重新处理并回复（新回复有新的 Message-ID）。"""
     from .config import load_config
+    from .headers import escape
     from .registry import FAILED
 
     config = load_config(config_path)
@@ -177,18 +178,28 @@ def retry(config_path: Path, all_failed: bool, keys: tuple[str, ...]) -> None:
         done = len(targets) - len(missing)
         click.echo(f"已重新排队{done}封邮件，下次运行 xlreport mail run 时处理。")
         if missing:
-            click.echo("以下编号不存在或尚未处理完，未重新排队：" + "、".join(missing), err=True)
+            click.echo("以下编号不存在或尚未处理完，未重新排队：" + "、".join(escape(k) for k in missing), err=True)
             sys.exit(1)
     finally:
         registry.dispose()
 
 
+MAX_DAYS = 36500.0
+
+
+def _days(_ctx, param, value: float | None) -> float | None:
+    """FloatRange lets ``nan`` through and ``1e308`` overflows timedelta: both are refused as usage."""
+    if value is not None and not 0 <= value <= MAX_DAYS:
+        raise click.BadParameter(f"天数应为0到{MAX_DAYS:g}之间的数字。", param=param)
+    return value
+
+
 @mail.command()
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="邮件配置文件 mail.toml。")
-@click.option("--older-than", "days", required=True, type=click.FloatRange(min=0), metavar="天数",
+@click.option("--older-than", "days", required=True, type=float, callback=_days, metavar="天数",
               help="删除处理完已超过多少天的邮件文件。")
-@click.option("--quarantined-older-than", "q_days", type=click.FloatRange(min=0), default=None, metavar="天数",
+@click.option("--quarantined-older-than", "q_days", type=float, callback=_days, default=None, metavar="天数",
               help="已隔离邮件的保留天数（默认取 --older-than 与7天中较小者）。")
 def purge(config_path: Path, days: float, q_days: float | None) -> None:
     """删除旧邮件的存档原件、回复存档和处理文件夹；登记簿中的记录和汇总数据保留。"""
