@@ -126,3 +126,18 @@ def test_odd_keys_and_days_are_plain_refusals(mail_env):
     result = CliRunner().invoke(main, ["mail", "retry", "--config", str(config), "sha256:../x\r伪造 一行\u202e", "\b"])
     assert result.exit_code == 1
     assert not any(c in result.output for c in "\r\b\u202e") and "\\r" in result.output
+
+
+def test_bounces_without_report_or_robot_sender_are_not_answered():
+    """A bounce claiming a roster From, plain text, no Auto-Submitted: the null Return-Path or the
+    usual bounce subjects still mark it, so no reply loop starts."""
+    from xlreport.mail.headers import read_headers
+
+    def reason(extra: str, subject: str = "绩效自评") -> str | None:
+        return read_headers(f"{extra}From: <{UNIT_A_MAIL}>\r\nSubject: {subject}\r\n\r\n".encode()).auto_reason
+
+    assert reason("Return-Path: <>\r\n") and reason("X-Failed-Recipients: a@b.cn\r\n")
+    for subject in ("Undeliverable: Re: 绩效自评", "Undelivered Mail Returned to Sender", "系统退信：绩效自评",
+                    "Delivery Status Notification (Failure)", "Mail delivery failed: returning message to sender"):
+        assert reason("", subject), subject
+    assert reason(f"Return-Path: <{UNIT_A_MAIL}>\r\n") is None and reason("", "退休人员医保绩效自评") is None

@@ -22,7 +22,8 @@ MAX_SUBJECT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Subject prefixes of out-of-office and other robots that send no Auto-Submitted header.
 AUTO_SUBJECT = re.compile(r"^\s*(自动回复|自动答复|automatic reply|auto[- ]?reply|autoreply|out of office|"
-                          r"休假)\s*[:：\-—]?", re.IGNORECASE)
+                          r"休假|系统退信|退信|undeliverable|undelivered mail|delivery status notification|"
+                          r"mail delivery failed|returned mail)\s*[:：\-—(（]?", re.IGNORECASE)
 ROBOT_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply")
 
 
@@ -170,6 +171,8 @@ def _auto_reason(msg: Message, h: Headers) -> str | None:
         return f"自动发送的邮件（Auto-Submitted: {one_line(auto, 40)}）"
     if _get(msg, "Precedence").strip().lower() in ("bulk", "junk", "list", "auto_reply"):
         return "群发或自动回复邮件（Precedence）"
+    if _get(msg, "Return-Path").strip() == "<>" or _get(msg, "X-Failed-Recipients"):  # null envelope sender
+        return "退信或自动发送的邮件（Return-Path 为空）"
     if any(_get(msg, name) for name in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe")):
         return "自动回复或邮件列表邮件"
     if AUTO_SUBJECT.match(h.subject):
