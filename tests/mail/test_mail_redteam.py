@@ -141,3 +141,26 @@ def test_bounces_without_report_or_robot_sender_are_not_answered():
                     "Delivery Status Notification (Failure)", "Mail delivery failed: returning message to sender"):
         assert reason("", subject), subject
     assert reason(f"Return-Path: <{UNIT_A_MAIL}>\r\n") is None and reason("", "退休人员医保绩效自评") is None
+
+
+def test_code_guessing_is_capped_per_sender(tmp_path, mailbox, smtp_server, roster):
+    """Code policy: a stranger's mail without a valid 提交码 in the subject is built to look for one in
+    the workbook. Guess after guess used to cost a full build each, without limit; past the hourly
+    cap the guesser's mail is quarantined unbuilt."""
+    from mail_fixtures import STRANGER, write_config
+
+    from xlreport.mail import archive
+
+    config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
+                          sender_check="code", extra_policy="max_replies_per_hour = 2")
+    for guess in ("HK000001", "HK000002", "HK000003", "HK000004"):
+        mailbox.deliver(unit_message(STRANGER, f"提交码 {guess}", auth=None))
+    assert run_cli(config).returncode == 0
+    with _db(config) as con:
+        rows = con.execute("select message_key, status, reason from messages").fetchall()
+    capped = [r for r in rows if "一小时内已有2封没有有效提交码" in r["reason"]]
+    assert len(rows) == 4 and {r["status"] for r in rows} == {"quarantined"} and len(capped) == 2
+    for r in rows:  # the capped ones were never handed to a worker
+        built = (config.parent / "work" / archive.sha256(r["message_key"].encode())[:20]).exists()
+        assert built == (r not in capped)
+    assert smtp_server.messages == []

@@ -401,6 +401,11 @@ class Processor:
             return self._quarantine(key, f"[mail-rate-limited] 一小时内已回复 {cap_address} "
                                          f"{self.config.policy.max_replies_per_hour} 次，暂不回复（可用 mail retry 重新处理）",
                                     log_name)
+        if verdict.pending_code and self.registry.refusals_since(
+                h.sender, str(Refusal.NO_CODE), since) >= self.config.policy.max_replies_per_hour:
+            return self._quarantine(key, f"[{Refusal.NO_CODE}] 一小时内已有"
+                                         f"{self.config.policy.max_replies_per_hour}封没有有效提交码的来信，"
+                                         "未处理、不回复（可用 mail retry 重新处理）", log_name)
         workdir = self.config.store.work_dir / archive.sha256(key.encode())[:20]
         result = self._run_worker(key, row, workdir, find_code=verdict.pending_code)
         crash_point("after-build")

@@ -481,6 +481,13 @@ class Registry:
                 messages, messages.c.message_key == outbox.c.message_key))
                 .where(messages.c.sender == sender, outbox.c.created_at >= since)).scalar_one()
 
+    def refusals_since(self, sender: str, code: str, since: datetime) -> int:
+        """Messages from ``sender`` quarantined with ``[code]`` since ``since`` (e.g. wrong 提交码 guesses)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(messages).where(
+                messages.c.sender == sender, messages.c.status == QUARANTINED,
+                messages.c.reason.like(f"[{code}]%"), messages.c.done_at >= since)).scalar_one()
+
     def requeue(self, key: str) -> bool:
         """``mail retry``: a done message is processed again from its archived bytes, with a new reply."""
         with self.engine.begin() as conn:
