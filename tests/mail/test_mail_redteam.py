@@ -105,6 +105,8 @@ def test_a_from_that_parsers_read_differently_has_no_sender():
         assert sender(value) == "", value
         assert sender(value, "Content-Type: multipart/mixed; bou*\r\n") == "", value  # the fallback parser too
     assert sender(f'"{UNIT_A_MAIL}" <evil@evil.example.org>') == "evil@evil.example.org"  # display-name spoof
+    # An encoded word is display text only (RFC 2047 §5): it never becomes the address.
+    assert sender("=?utf-8?b?PGhzYkB1bml0LmV4YW1wbGUuY24+?=") == ""  # "<hsb@unit.example.cn>"
     for value in (f"{UNIT_A_MAIL.upper()}", f"{UNIT_A_MAIL} <{UNIT_A_MAIL}>", f"Zhang S. <{UNIT_A_MAIL}>",
                   f"=?utf-8?b?5aGr5oql5Lq6?= <{UNIT_A_MAIL}>"):
         assert sender(value) == UNIT_A_MAIL, value

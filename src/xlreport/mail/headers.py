@@ -114,6 +114,12 @@ def _get_all(msg: Message, name: str) -> list[str]:
 _ADDRESS_LIKE = re.compile(r'[^\s<>"(),;:\[\]]+@[^\s<>"(),;:\[\]]+')
 
 
+def _raw_from(msg) -> list[str]:
+    """The From values as they arrived (encoded words not decoded), unfolded."""
+    raw = msg.msg if isinstance(msg, _Decoded) else msg
+    return ["".join(str(v).splitlines()) for k, v in raw.raw_items() if k.lower() == "from"]
+
+
 def _ambiguous_from(msg) -> bool:
     """A malformed From naming two different addresses (``a@unit <b@evil>``, ``<a@unit>b@evil``):
     parsers disagree on which one is the sender — the receiving server's DMARC may have checked the
@@ -121,9 +127,9 @@ def _ambiguous_from(msg) -> bool:
     address (raw 8-bit display names), are kept."""
     from email import errors
 
-    raw = msg.msg if isinstance(msg, _Decoded) else msg
+    values: list[str] = []
     try:
-        values = ["".join(str(v).splitlines()) for k, v in raw.raw_items() if k.lower() == "from"]
+        values = _raw_from(msg)
         header = policy.default.header_factory("From", values[0]) if len(values) == 1 else None
         invalid = header is None or any(isinstance(d, errors.InvalidHeaderDefect) for d in header.defects)
     except Exception:  # noqa: BLE001 - a value the modern parser cannot even build: judge by its addresses
@@ -142,14 +148,15 @@ def read_headers(raw_head: bytes) -> Headers:
     except Exception:  # noqa: BLE001 - e.g. "Content-Type: multipart/mixed; bou*": read the raw values instead
         msg = _Decoded(BytesHeaderParser(policy=policy.compat32).parsebytes(block))
     h = Headers()
-    froms = _get_all(msg, "From")
-    try:
-        pairs = getaddresses(froms)
+    try:  # the address from the raw value: an RFC 2047 word (display names only) never yields one
+        pairs = getaddresses(_raw_from(msg))
+        decoded = getaddresses(_get_all(msg, "From"))
     except Exception:  # noqa: BLE001
-        pairs = []
-    if len(pairs) == 1 and not _ambiguous_from(msg):
-        h.sender = normalise_address(pairs[0][1])
-        h.sender_display = one_line(pairs[0][0], 80)
+        pairs = decoded = []
+    addresses = {normalise_address(addr) for _, addr in pairs}
+    if len(addresses) == 1 and not _ambiguous_from(msg):
+        h.sender = addresses.pop()
+        h.sender_display = one_line(decoded[0][0], 80) if len(decoded) == 1 else ""
     h.subject = one_line(_get(msg, "Subject"))
     mid = "".join(valid_text(_get(msg, "Message-ID")).split())
     h.message_id = mid[:998] or None
