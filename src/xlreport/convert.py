@@ -147,7 +147,7 @@ def convert_form(source: str | Path, target: str | Path, *, force: bool = False)
         raise FileRejected.make("file-exists", path=target)
     loaded = load_book(source, guard_workbook(source))
     data, _, layout = read_workbook(loaded.grid)
-    if layout.get("form") is None:
+    if layout.form is None:
         raise FileRejected.make("convert-not-form", path=source.name)
     wb = build_template(data.info.report_type)
     fill_template(wb, data)

@@ -24,6 +24,7 @@ from .model import (
     SnippetInput,
     WorkbookInput,
 )
+from .plan import Layout
 from .problems import Problem, problem
 from .values import (
     displayed_places,
@@ -486,7 +487,7 @@ def read_snippets(sheet: SheetGrid | None, problems: list[Problem]) -> dict[str,
     return snippets
 
 
-def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
+def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], Layout]:
     """Build the input model; also returns structural problems and layout facts for write-back."""
     problems: list[Problem] = []
     version, marks, meta = read_meta(book)
@@ -516,13 +517,13 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
     for sheet in sheets.values():
         if sheet is not None:
             problems.extend(formula_problems(sheet))
-    layout = {
-        "sheet_names": {name: (s.name if s else None) for name, s in sheets.items()},
-        "indicator_header_row": header_row,
-        "indicator_columns": cols,
-        "indicator_max_row": indicator_sheet.max_row if indicator_sheet else 0,
-        "indicator_max_col": indicator_sheet.max_col if indicator_sheet else 0,
-    }
+    layout = Layout(
+        sheet_names={name: (s.name if s else None) for name, s in sheets.items()},
+        indicator_header_row=header_row,
+        indicator_columns=cols,
+        indicator_max_row=indicator_sheet.max_row if indicator_sheet else 0,
+        indicator_max_col=indicator_sheet.max_col if indicator_sheet else 0,
+    )
     wb = WorkbookInput(info=info, budget=budget, indicators=indicators, snippets=snippets,
                        template_version=version, previous_marks=marks)
     if indicator_sheet is not None and "weight" in cols:
@@ -531,19 +532,19 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
 
 
 def _read_form_workbook(book: BookGrid, sheet: SheetGrid, problems: list[Problem], version: int | None,
-                        marks: list, meta: dict) -> tuple[WorkbookInput, list[Problem], dict]:
+                        marks: list, meta: dict) -> tuple[WorkbookInput, list[Problem], Layout]:
     """An official one-sheet 自评表: everything comes from the one sheet."""
     filled = {cell: value for (name, cell), value in meta.get("filled", {}).items() if name == sheet.name}
     info, budget, indicators, snippets, form = forms.read_form(sheet, problems, filled)
     problems.extend(formula_problems(sheet))
-    layout = {
-        "sheet_names": {name: None for name in schema.INPUT_SHEETS} | {schema.SHEET_INDICATORS: sheet.name},
-        "indicator_header_row": form.header_row,
-        "indicator_columns": form.cols,
-        "indicator_max_row": form.last_row,
-        "indicator_max_col": sheet.max_col,
-        "form": form,
-    }
+    layout = Layout(
+        sheet_names={name: None for name in schema.INPUT_SHEETS} | {schema.SHEET_INDICATORS: sheet.name},
+        indicator_header_row=form.header_row,
+        indicator_columns=form.cols,
+        indicator_max_row=form.last_row,
+        indicator_max_col=sheet.max_col,
+        form=form,
+    )
     wb = WorkbookInput(info=info, budget=budget, indicators=indicators, snippets=snippets,
                        template_version=version, previous_marks=marks)
     if "weight" in form.cols:
