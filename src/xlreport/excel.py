@@ -182,16 +182,9 @@ def _read_number_formats(sheet, grid: SheetGrid, top: int, nrows: int) -> None:
 def read_grid(book) -> BookGrid:
     """The input sheets and ``_meta`` of a live workbook, as the core reads them."""
     sheets: dict[str, SheetGrid] = {}
-    named = {schema.normalize_label(n) for n in GRID_SHEETS}
     for sheet in book.sheets:
-        if not _wanted_sheet(sheet.name):
-            continue
-        try:
+        if _wanted_sheet(sheet.name):
             sheets[sheet.name] = read_sheet(sheet, merges=sheet.name != schema.SHEET_META)
-        except FileRejected:
-            if schema.normalize_label(sheet.name) in named:
-                raise
-            # a huge sheet of other data beside the self-evaluation is not the table: leave it out
     return BookGrid(sheets=sheets, path=book.name)
 
 
@@ -437,7 +430,7 @@ class LiveBook:
         if self.path is None:
             code = "excel-book-online" if "://" in (self.book.fullname or "") else "excel-book-unsaved"
             raise XlreportError(code, BOOK_FAILURES[code])
-        return read_grid(self.book)  # a book without an indicator table is refused by the reader
+        return read_grid(self.book)  # a book without an indicator table is refused by the build
 
     def write(self, plan: WritePlan) -> None:
         apply_plan_xlwings(self.book, plan)  # nothing saved: the user saves (Ctrl+S)

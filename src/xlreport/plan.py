@@ -11,9 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .forms import FormLayout
-
 # Styles an adapter knows how to draw. Keep the set small and named by purpose.
 STYLE_OUTPUT = "output"  # a computed value in an output cell
 STYLE_OUTPUT_HEADER = "output_header"
@@ -29,6 +26,9 @@ FORMAT_TEXT = "@"
 # Highlight fills by level (RGB hex, no '#').
 MARK_FILLS = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
 COMMENT_AUTHOR = "xlreport"
+
+if TYPE_CHECKING:
+    from .forms import FormLayout
 
 
 @dataclass(frozen=True)
@@ -113,4 +113,4 @@ class Layout:
     indicator_columns: dict[str, int] = field(default_factory=dict)  # column key -> column number
     indicator_max_row: int = 0
     indicator_max_col: int = 0
-    form: FormLayout | None = None  # an official one-sheet 自评表 (forms.py): where its outputs go
+    form: FormLayout | None = None  # set when the book is an official one-sheet 自评表
