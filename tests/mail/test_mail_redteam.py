@@ -111,6 +111,8 @@ def test_a_from_that_parsers_read_differently_has_no_sender():
                   f"=?utf-8?b?5aGr5oql5Lq6?= <{UNIT_A_MAIL}>"):
         assert sender(value) == UNIT_A_MAIL, value
     assert read_headers(f"From: 填报人 <{UNIT_A_MAIL}>\r\n\r\n".encode()).sender == UNIT_A_MAIL  # raw 8-bit name
+    # A 200 KB malformed From is judged in linear time (a searching regex here took minutes).
+    assert sender("<" + "a" * 200_000) == "" and sender(f"{UNIT_A_MAIL} <" + "a@" * 100_000) == ""
 
 
 def test_odd_keys_and_days_are_plain_refusals(mail_env):
