@@ -168,3 +168,26 @@ def test_code_guessing_is_capped_per_sender(tmp_path, mailbox, smtp_server, rost
         built = (config.parent / "work" / archive.sha256(r["message_key"].encode())[:20]).exists()
         assert built == (r not in capped)
     assert smtp_server.messages == []
+
+
+def test_worker_reads_part_headers_without_the_slow_structured_parser(monkeypatch):
+    """The modern parser takes ~10 s on a crafted 50 KB Content-Type; 200 such parts held the worker
+    (and the processor waiting for it) to its timeout three times. Part headers are read as plain
+    strings; file names (raw UTF-8, RFC 2047, RFC 2231) still come out right."""
+    import base64
+    from email import headerregistry
+
+    from xlreport.mail.worker import extract
+
+    calls = []
+    real = headerregistry.ContentTypeHeader.value_parser
+    monkeypatch.setattr(headerregistry.ContentTypeHeader, "value_parser",
+                        staticmethod(lambda value: calls.append(value) or real(value)))
+    word = base64.b64encode("绩效自评表".encode("gb2312")).decode()
+    names = (f'filename="=?GB2312?B?{word}?=.xlsx"', 'filename="长名字.xlsx"',
+             "filename*=utf-8''%E8%87%AA%E8%AF%84.xlsx")
+    parts = "".join(f"--b\r\nContent-Type: application/vnd.ms-excel; {'a=b; ' * 2000}x=y\r\n"
+                    f"Content-Disposition: attachment; {n}\r\n\r\nx\r\n" for n in names)
+    raw = f'From: <{UNIT_A_MAIL}>\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n{parts}--b--\r\n'.encode()
+    files, _ = extract(raw, 1024 * 1024)
+    assert [f["name"] for f in files] == ["绩效自评表.xlsx", "长名字.xlsx", "自评.xlsx"] and calls == []
