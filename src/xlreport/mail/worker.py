@@ -32,7 +32,7 @@ from .compose import (
     sanitise_filename,
     unique_name,
 )
-from .headers import one_line
+from .headers import _CONTROL, one_line
 
 MAX_PARTS = 200
 MAX_PART_HEADER = 64 * 1024
@@ -172,20 +172,24 @@ def _param(headers: Message, name: str) -> str | None:
 
 
 def _filename(part: Message) -> str:
-    for getter in (part.get_filename, lambda: part.get_param("name")):
+    for getter in (lambda: part.get_param("filename", header="content-disposition"), lambda: part.get_param("name")):
         try:
             value = getter()
         except Exception:  # noqa: BLE001, S112 - a malformed RFC 2231 parameter: try the next source
             continue
         if isinstance(value, tuple):
-            try:
-                from email.utils import collapse_rfc2231_value
-
-                value = collapse_rfc2231_value(value)
+            try:  # strict: bytes that are not text in the named charset make the name absent
+                charset, _, text = value
+                data = bytes(text, "raw-unicode-escape")
+                try:
+                    value = data.decode(charset or "us-ascii")
+                except LookupError:  # a charset nobody knows: the name's bytes as UTF-8 at best
+                    value = data.decode("utf-8", "replace")
             except Exception:  # noqa: BLE001, S112 - an undecodable value counts as absent
                 continue
-        if value:
-            return _decode_words(str(value))
+        value = _decode_words(str(value)) if value else ""
+        if _CONTROL.sub("", value).strip():  # a name of control characters only (``%00``) counts as absent
+            return value
     return ""
 
 
