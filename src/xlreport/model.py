@@ -105,6 +105,8 @@ class BudgetInput:
     rate_ref: Ref | None = None
     score_ref: Ref | None = None
     weight_ref: Ref | None = None
+    method_ref: Ref | None = None  # set when the 执行率评分方法 cell holds a valid method
+    threshold_ref: Ref | None = None
     allocations: list[AllocationLine] = field(default_factory=list)
 
 
@@ -166,6 +168,9 @@ class IndicatorResult:
     manual: bool = False
     target_shown: str = ""  # the target and actual as the notes print them ("≥95%", "97.5%")
     actual_shown: str = ""
+    ratio: Decimal | None = None  # actual ÷ target of a met numeric target (for deviation rules)
+    lower_is_better: bool = False  # the target is of the ≤ / < kind
+    adjustments: list[Any] = field(default_factory=list)  # rules applied to this indicator (adjustments.py)
 
     @property
     def name(self) -> str:
@@ -224,6 +229,8 @@ class Evaluation:
     rescaled: bool  # 折算: defaults excluded and total scaled to 100
     problems: list[Problem]
     generated_snippets: dict[str, str] = field(default_factory=dict)
+    rules: Any = None  # the RulesProfile scored with (rules.py)
+    adjustments: list[Any] = field(default_factory=list)  # deductions and caps applied (adjustments.py)
 
     @property
     def errors(self) -> list[Problem]:

@@ -17,18 +17,26 @@ from .grid import BookGrid
 from .model import Evaluation
 from .plan import WritePlan
 from .problems import Problem
+from .rules import RulesProfile
 
 REPORT_SUFFIX = "_自评报告.docx"
 
 
-def score_grid(grid: BookGrid, now: datetime | None = None) -> tuple[Evaluation, WritePlan]:
-    """Read, validate and score a workbook picture; plan what to write back."""
+def score_grid(grid: BookGrid, now: datetime | None = None,
+               rules: RulesProfile | None = None) -> tuple[Evaluation, WritePlan]:
+    """Read, validate and score a workbook picture; plan what to write back.
+
+    ``rules``: a profile imposed by the caller (``--rules``, the mail processor's office
+    profile); None lets the workbook's 评分规则 decide (ruleset.py).
+    """
     from .planner import make_plan
     from .reader import read_workbook
+    from .ruleset import MetaRules, choose_profile
     from .scoring import evaluate
 
     wb_input, problems, layout = read_workbook(grid)
-    evaluation = evaluate(wb_input, problems)
+    chosen = choose_profile(wb_input, MetaRules.from_meta(layout.get("meta", {})), rules, problems)
+    evaluation = evaluate(wb_input, problems, chosen)
     return evaluation, make_plan(evaluation, layout, now)
 
 
@@ -84,23 +92,31 @@ def default_report_path(workbook: Path) -> Path:
 def build_file(path: str | Path, *, output: str | Path | None = None, write: bool = True,
                report: bool = True, report_path: str | Path | None = None,
                templates_dir: str | Path | None = None, pdf: bool = False,
-               now: datetime | None = None) -> BuildOutcome:
-    """Build one workbook. Never raises for anything a user can cause."""
+               now: datetime | None = None, rules: RulesProfile | str | None = None) -> BuildOutcome:
+    """Build one workbook. Never raises for anything a user can cause.
+
+    ``rules``: a profile (or a built-in's name, or a profile file) that scores the workbook
+    whatever its 评分规则 says.
+    """
     source = Path(path)
     try:
-        return _build(source, output, write, report, report_path, templates_dir, pdf, now)
+        if isinstance(rules, str):
+            from .rules import load_profile
+
+            rules = load_profile(rules)
+        return _build(source, output, write, report, report_path, templates_dir, pdf, now, rules)
     except XlreportError as exc:
         return BuildOutcome(source, EXIT_UNUSABLE, failure=exc)
 
 
 def _build(source: Path, output, write: bool, report: bool, report_path, templates_dir, pdf: bool,
-           now: datetime | None) -> BuildOutcome:
+           now: datetime | None, rules: RulesProfile | None = None) -> BuildOutcome:
     from .safety import guard_workbook
     from .xlsx_io import load_book, save_book
 
     info = guard_workbook(source)
     loaded = load_book(source, info)
-    evaluation, plan = score_grid(loaded.grid, now)
+    evaluation, plan = score_grid(loaded.grid, now, rules)
     outcome = BuildOutcome(source, EXIT_OK if evaluation.complete else EXIT_ERRORS, evaluation)
     if not write:
         return outcome

@@ -194,6 +194,10 @@ def meta_sheet(ev: Evaluation) -> OutputSheet:
             ["report_type", ev.input.info.report_type]]
     if ev.input.budget.rate_ref is not None:
         rows.append(["budget_rate_written", budget_rate_cell_value(ev)])
+    if ev.rules is not None:
+        from .ruleset import meta_rules_rows
+
+        rows += [list(r) for r in meta_rules_rows(ev.rules)]
     return OutputSheet(name=schema.SHEET_META, rows=rows, hidden=True)
 
 

@@ -115,6 +115,8 @@ def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | No
                 marks.append((target_sheet, cell, fill if isinstance(fill, str) and fill else None))
         elif key == "budget_rate_written":
             extras["budget_rate_written"] = sheet.value(row, 2)
+        elif key in ("rules_name", "rules_hash", "rules_source"):
+            extras[key] = sheet.value(row, 2)
     return version, marks, extras
 
 
@@ -243,6 +245,7 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
     if method is not None and not method.is_blank:
         if method.text in schema.BUDGET_METHODS:
             budget.method = method.text
+            budget.method_ref = method.ref
         else:
             problems.append(problem("budget-method-invalid", sheet.name, method.ref.a1, value=method.text))
     threshold = cells.get("threshold")
@@ -254,6 +257,7 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
                                         value=threshold.text))
         else:
             budget.threshold = value
+            budget.threshold_ref = threshold.ref
     if "rate" in cells:
         rate = cells["rate"]
         budget.rate_ref = rate.ref
@@ -402,6 +406,7 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
         "indicator_columns": cols,
         "indicator_max_row": indicator_sheet.max_row if indicator_sheet else 0,
         "indicator_max_col": indicator_sheet.max_col if indicator_sheet else 0,
+        "meta": meta,
     }
     wb = WorkbookInput(info=info, budget=budget, indicators=indicators, snippets=snippets,
                        template_version=version, previous_marks=marks)
