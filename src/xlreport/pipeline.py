@@ -81,7 +81,8 @@ class BuildOutcome:
             return "未评分。"
         if ev.total is None:
             return f"存在{len(ev.errors)}个错误、{len(ev.warnings)}个警告，总分不完整，请按“校验结果”修改后重新评分。"
-        return (f"总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
+        rules = f"按“{ev.rules.name}”评分规则，" if ev.rules is not None and ev.rules.id != "national" else ""
+        return (f"{rules}总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
                 f"{len(ev.warnings)}个警告、{len(ev.infos)}个提示。")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from . import schema
-from .model import Field, WorkbookInput
+from .model import BudgetInput, Field, WorkbookInput
 from .problems import Problem, problem
 from .rules import RulesError, RulesProfile, builtin_profiles, default_profile, find_builtin, parse_profile
 
@@ -98,25 +98,27 @@ def apply_settings(wb: WorkbookInput, profile: RulesProfile, problems: list[Prob
         f = fields.get(key)
         return f if f is not None and not f.is_blank else None
 
+    # A setting counts as the workbook's when its cell holds a valid value, or when an input
+    # built in memory (no cells) carries a value other than the model's default.
     handling = profile.default_handling
     f = typed("default_handling")
-    if f is not None and f.text in schema.DEFAULT_HANDLING:
+    if (f is not None and f.text in schema.DEFAULT_HANDLING) or (not fields and info.default_handling != "满分"):
         if own:
-            handling = f.text
-        elif f.text != handling:
-            _ignored(problems, f, "缺省指标处理", f.text, handling, profile)
+            handling = info.default_handling
+        elif info.default_handling != handling:
+            _ignored(problems, f, "缺省指标处理", info.default_handling, handling, profile)
 
     grades = profile.grades
     f = typed("grades")
-    if f is not None and info.grades and _grades_given(f):
+    if (f is not None and _grades_given(f)) or (not fields and info.grades):
         if own:
             grades = info.grades
         elif info.grades != profile.grades:
-            _ignored(problems, f, "等级划分", f.text, profile.grades_text, profile)
+            _ignored(problems, f, "等级划分", f.text if f is not None else "", profile.grades_text, profile)
     new_info = replace(info, default_handling=handling, grades=grades)
 
     method = profile.budget_method
-    if budget.method_ref is not None:
+    if budget.method_ref is not None or budget.method != BudgetInput().method:
         if own:
             method = budget.method
         elif budget.method != method:
@@ -125,11 +127,11 @@ def apply_settings(wb: WorkbookInput, profile: RulesProfile, problems: list[Prob
     if budget.threshold is not None:
         if own:
             threshold = budget.threshold
-        elif budget.threshold != threshold and budget.threshold_ref is not None:
+        elif budget.threshold != threshold:
             _ignored_at(problems, budget.threshold_ref, "执行率达标值", f"{budget.threshold.normalize():f}%",
                         f"{threshold.normalize():f}%", profile)
     weight = budget.weight
-    if budget.weight_ref is None:  # no 预算执行率分值 cell at all: the profile's block
+    if budget.weight_ref is None and weight == BudgetInput().weight:  # no 预算执行率分值 cell: the profile's
         weight = profile.budget_points
     elif weight > 0 and weight != profile.budget_points and not own:
         problems.append(problem("rules-budget-points", budget.weight_ref.sheet, budget.weight_ref.a1,
@@ -145,14 +147,15 @@ def _grades_given(f: Field) -> bool:
     return parse_grades(f.text) is not None
 
 
-def _ignored(problems: list[Problem], f: Field, name: str, value: str, fixed: str, profile: RulesProfile) -> None:
-    if f.ref is not None:
-        _ignored_at(problems, f.ref, name, value, fixed, profile)
+def _ignored(problems: list[Problem], f: Field | None, name: str, value: str, fixed: str,
+             profile: RulesProfile) -> None:
+    _ignored_at(problems, f.ref if f is not None else None, name, value, fixed, profile)
 
 
 def _ignored_at(problems: list[Problem], ref, name: str, value: str, fixed: str, profile: RulesProfile) -> None:
-    problems.append(problem("rules-setting-ignored", ref.sheet, ref.a1, name=name, value=value, fixed=fixed,
-                            rules=profile.name))
+    sheet = ref.sheet if ref is not None else (schema.SHEET_BUDGET if name.startswith("执行率") else schema.SHEET_INFO)
+    problems.append(problem("rules-setting-ignored", sheet, ref.a1 if ref is not None else None, name=name,
+                            value=value, fixed=fixed, rules=profile.name))
 
 
 __all__ = ["MetaRules", "apply_settings", "choose_profile", "meta_rules_rows"]

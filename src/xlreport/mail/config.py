@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ class PolicyConfig:
     max_backoff_seconds: float = 300.0
     on_uncertain: str = "resend"  # resend | skip: a reply that may or may not have left
     report_type: str = "项目支出"  # type of the blank template sent back
+    rules: Any = None  # the office's RulesProfile: every workbook is scored by it (docs/rules.md)
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ def load_config(path: str | Path) -> MailConfig:
     t = _section(path, data, "policy", False)
     _unknown(path, t, "policy", {"roster", "max_attachment_mb", "max_attempts", "poll_seconds", "lease_seconds",
                                  "retries", "backoff_seconds", "max_backoff_seconds", "on_uncertain",
-                                 "report_type"})
+                                 "report_type", "rules"})
     roster = _get(path, t, "policy", "roster", str, None)
     policy = PolicyConfig(
         roster=_resolve(base, roster) if roster else None,
@@ -236,4 +237,12 @@ def load_config(path: str | Path) -> MailConfig:
 
     if policy.report_type not in schema.REPORT_TYPES:
         raise MailConfigError.make(path, f"[policy] report_type 应为{'、'.join(schema.REPORT_TYPES)}之一。")
+    rules_spec = _get(path, t, "policy", "rules", str, None)
+    if rules_spec:
+        from ..rules import RulesError, load_profile
+
+        try:
+            policy = replace(policy, rules=load_profile(rules_spec, base))
+        except RulesError as exc:
+            raise MailConfigError.make(path, f"[policy] rules：{exc.message}") from None
     return MailConfig(path=path, imap=imap, smtp=smtp, store=store, policy=policy)

@@ -522,7 +522,7 @@ class Processor:
         last: Exception | None = None
         for _ in range(self.config.policy.max_attempts):
             try:
-                outcome = build_file(source, output=output, report=True)
+                outcome = build_file(source, output=output, report=True, rules=self.config.policy.rules)
             except Exception as exc:  # noqa: BLE001 - a bug in the build: retried, then reported, never blocks the queue
                 last = exc
                 log.warning("构建 %s 出错：%s: %s", att.name, type(exc).__name__, exc)
