@@ -330,8 +330,8 @@ def test_cap_without_a_rate_is_an_error(tmp_path):
 
 def test_cap_note_goes_to_the_rate_indicator_when_the_rate_is_an_indicator(tmp_path):
     rows = simple_indicators()
-    rows.append(dict(level1="产出指标", level2="时效指标", name="预算执行率", target="≥90%", actual=None, weight=10,
-                     method="达标", deviation="年底集中支付。"))
+    rows.append({"level1": "产出指标", "level2": "时效指标", "name": "预算执行率", "target": "≥90%", "actual": None,
+                 "weight": 10, "method": "达标", "deviation": "年底集中支付。"})
     path = make_workbook(tmp_path / "wb.xlsx", info={"评分规则": "一体化"}, budget={"年度资金总额": (100, 100, 65)},
                          budget_weight=0, indicators=rows)
     ev = build_file(path, write=False).evaluation

@@ -23,7 +23,7 @@ from xlreport.scoring import evaluate
 from xlreport.values import parse_actual, parse_target
 
 DOC = Path(__file__).parents[1] / "docs" / "rules.md"
-BLOCK = re.compile(r"^```(xlreport-values|xlreport-example|toml)\n(.*?)^```", re.S | re.M)
+BLOCK = re.compile(r"^```(xlreport-values|xlreport-example|toml)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
 @dataclass

@@ -18,7 +18,14 @@ from dataclasses import dataclass, replace
 from . import schema
 from .model import BudgetInput, Field, WorkbookInput
 from .problems import Problem, problem
-from .rules import RulesError, RulesProfile, builtin_profiles, default_profile, find_builtin, parse_profile
+from .rules import (
+    RulesError,
+    RulesProfile,
+    builtin_profiles,
+    default_profile,
+    find_builtin,
+    parse_profile,
+)
 
 MAX_META_SOURCE = 32000  # an Excel cell holds at most 32767 characters
 

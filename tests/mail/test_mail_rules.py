@@ -9,7 +9,14 @@ from __future__ import annotations
 import io
 
 import openpyxl
-from mail_fixtures import UNIT_A, UNIT_A_MAIL, UNIT_B_MAIL, run_cli, unit_message, write_config
+from mail_fixtures import (
+    UNIT_A,
+    UNIT_A_MAIL,
+    UNIT_B_MAIL,
+    run_cli,
+    unit_message,
+    write_config,
+)
 from rules_fixtures import OFFICE_NAME, unit_folder, write_office_profile
 
 from xlreport import schema
