@@ -255,12 +255,13 @@ def test_the_workbook_chooses_yitihua_and_every_output_shows_the_cap(tmp_path):
     assert scores["按评分规则扣减：执行率限制总分"][5] == text
     assert text in scores["预算执行率"][5]
     assert scores["总分"][3] == 89 and scores["评分规则"][3] == "一体化"
+    assert scores["总分"][5] == "调整前97.62分，按评分规则扣减8.62分"
     meta = _meta(outcome.workbook_path)
     assert meta["rules_name"] == "一体化" and meta["rules_hash"] == YITIHUA.digest and "rules_source" not in meta
     from docx import Document
 
     body = "\n".join(p.text for p in Document(outcome.report_path).paragraphs)
-    assert text in body and "评分按“一体化”评分规则" in body
+    assert text in body and "本次自评按“一体化”评分规则（预算管理一体化系统自评规则）评分。" in body
     assert "按“一体化”评分规则" in outcome.summary
 
 

@@ -158,6 +158,9 @@ def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
     total_row = len(rows) + 1
     if ev.total is not None:
         remark = "缺省指标不计分，总分已按100分折算" if ev.rescaled else ""
+        capped = [a for a in ev.adjustments if a.limit is not None]
+        if capped:
+            remark += ("；" if remark else "") + f"调整前{capped[0].before:.2f}分，按评分规则扣减{capped[0].points:.2f}分"
         rows.append(["总分", "", _num(weight_total), _num(ev.total), _rate(ev.total, Decimal(100)), remark])
     else:
         rows.append(["总分", "", _num(weight_total), _num(ev.raw_total), None,
@@ -165,7 +168,7 @@ def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
     rows.append(["评价等级", "", None, ev.grade or "（总分不完整，未评定）", None, ""])
     if ev.rules is not None:
         rows.append(["评分规则", "", None, ev.rules.name, None,
-                     f"{ev.rules.title}（参数摘要{ev.rules.digest}，规则说明见 docs/rules.md）"])
+                     f"{ev.rules.title}（参数摘要{ev.rules.digest}）"])
     rows.append([])
     rows.append(["错误数", "", None, len(ev.errors)])
     rows.append(["警告数", "", None, len(ev.warnings)])
