@@ -50,7 +50,7 @@ def test_builtins_by_id_and_name():
     assert [(b.rate_below, b.max_total) for b in YITIHUA.caps] == [
         (Decimal(80), Decimal(89)), (Decimal(70), Decimal(79)), (Decimal(60), Decimal(69)), (Decimal(50), Decimal(59))]
     assert (YITIHUA.deviation.high, YITIHUA.deviation.low, YITIHUA.deviation.points) == (
-        Decimal("1.3"), Decimal("0.7"), Decimal(2))
+        Decimal("1.3"), None, Decimal(2))
 
 
 def test_the_hash_pins_parameters_not_comments(tmp_path):
@@ -126,11 +126,16 @@ def test_cap_bands_are_strictly_below_their_bound(rate, cap):
     assert NATIONAL.cap_for(Decimal(rate)) is None
 
 
-@pytest.mark.parametrize(("ratio", "lower", "deviated"), [
-    ("1.3", False, True), ("1.29999", False, False), ("2", False, True), ("0.7", True, True),
-    ("0.70001", True, False), ("1.3", True, False), ("0.5", False, False)])
-def test_deviation_bounds_are_inclusive(ratio, lower, deviated):
+WITH_LOW = parse_profile(YITIHUA.source.replace("high = 130", "high = 130\nlow = 70"), "本地规则")
+
+
+@pytest.mark.parametrize(("ratio", "lower", "deviated", "with_low"), [
+    ("1.3", False, True, True), ("1.29999", False, False, False), ("2", False, True, True),
+    ("0.7", True, False, True), ("0.70001", True, False, False), ("0", True, False, True),
+    ("1.3", True, False, False), ("0.5", False, False, False)])
+def test_deviation_bounds_are_inclusive(ratio, lower, deviated, with_low):
     assert is_deviated(Decimal(ratio), lower, YITIHUA) is deviated
+    assert is_deviated(Decimal(ratio), lower, WITH_LOW) is with_low
     assert is_deviated(Decimal(ratio), lower, NATIONAL) is False
 
 
@@ -182,10 +187,12 @@ def test_deviation_exactly_130_percent_and_not_below_zero():
     by = {r.name: r for r in ev.indicators}
     assert by["培训人次"].final == by["培训人次"].suggested == Decimal(8)
     assert by["宣传场次"].final == Decimal(0)  # 1 point, minus 2, not below 0
-    assert by["办理时间"].final == Decimal(8)
+    assert by["办理时间"].final == Decimal(10)  # ≤ targets are not deviated under the built-in 一体化 rules
     assert "实际完成值为指标值的130.00%，按评分规则视为偏差，扣减2分，得8分。" in by["培训人次"].note
-    assert [a.points for a in ev.adjustments] == [Decimal(2), Decimal(1), Decimal(2)]
-    assert ev.total == Decimal(100) - 5
+    assert [a.points for a in ev.adjustments] == [Decimal(2), Decimal(1)]
+    assert ev.total == Decimal(100) - 3
+    local = _evaluate(rows, budget(100, 100), WITH_LOW)
+    assert {r.name: r.final for r in local.indicators}["办理时间"] == Decimal(8)
     # the same table under the national rules: full marks, a warning to analyse instead
     national = _evaluate(rows, budget(100, 100), NATIONAL)
     assert national.total == Decimal(100) and national.adjustments == []
