@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .failures import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, FileRejected, XlreportError
 from .grid import BookGrid
 from .model import Evaluation
 from .plan import WritePlan
 from .problems import Problem
-from .rules import RulesProfile
+
+if TYPE_CHECKING:
+    from .rules import RulesProfile
 
 REPORT_SUFFIX = "_自评报告.docx"
 

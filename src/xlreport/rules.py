@@ -13,13 +13,11 @@ naming the file, the key and what to write instead.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -281,7 +279,8 @@ def parse_profile(text: str, origin: str, *, builtin: bool = False) -> RulesProf
         "cap": sorted([str(b.rate_below), str(b.max_total)] for b in caps),
         "deviation": None if deviation is None else [str(deviation.high), str(deviation.low), str(deviation.points)],
     }
-    digest = hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:12]
+    # repr of a dict built in a fixed order: stable across runs and Python versions for str/list/bool/None
+    digest = hashlib.sha256(repr(sorted(canonical.items())).encode()).hexdigest()[:12]
     return RulesProfile(
         id=pid, name=name, title=title.strip() or name, workbook_settings=settings, shares=shares, bands=bands,
         method=method, default_handling=handling, exceeded_high=exceeded_high / HUNDRED,
@@ -313,9 +312,9 @@ def _show(value: object) -> str:
 def builtin_profiles() -> dict[str, RulesProfile]:
     """The profiles shipped in xlreport/profiles, by id, national first."""
     found: dict[str, RulesProfile] = {}
-    folder = resources.files("xlreport") / "profiles"
-    for entry in sorted(folder.iterdir(), key=lambda e: (e.name != f"{DEFAULT_ID}.toml", e.name)):
-        if entry.name.endswith(".toml"):
+    folder = Path(__file__).parent / "profiles"
+    for entry in sorted(folder.glob("*.toml"), key=lambda e: (e.name != f"{DEFAULT_ID}.toml", e.name)):
+        if entry.is_file():
             profile = parse_profile(entry.read_text(encoding="utf-8"), f"内置规则 {entry.name}", builtin=True)
             found[profile.id] = profile
     return found
