@@ -305,23 +305,30 @@ def test_unknown_profile_name_is_an_error_at_its_cell(tmp_path):
     assert err.sheet == schema.SHEET_INFO and err.cell and ev.total is None
 
 
-def test_yitihua_fixes_the_workbook_settings(tmp_path):
+def test_a_profile_may_fix_the_workbook_settings(tmp_path):
     rows = simple_indicators()
     rows[1] = dict(rows[1], actual="缺省", explanation="不适用。")
-    path = make_workbook(tmp_path / "wb.xlsx", info={"评分规则": "一体化", "缺省指标处理": "折算",
-                                                      "等级划分": "90:好,80:较好,60:一般,0:差"}, indicators=rows)
-    ev = build_file(path, write=False).evaluation
+    path = make_workbook(tmp_path / "wb.xlsx", info={"缺省指标处理": "折算", "等级划分": "90:好,80:较好,60:一般,0:差"},
+                         indicators=rows, budget_method="达标", threshold=0.99)
+    office = tmp_path / "office.toml"
+    office.write_text(YITIHUA.source.replace("workbook_settings = true", "workbook_settings = false"), encoding="utf-8")
+    ev = build_file(path, write=False, rules=str(office)).evaluation
     ignored = [p for p in ev.problems if p.code == "rules-setting-ignored"]
-    assert {p.fields["name"] for p in ignored} == {"缺省指标处理", "等级划分"}
-    assert not ev.rescaled and ev.grade == "优"
-    national = build_file(path, write=False, rules="national").evaluation
-    assert national.rescaled and national.grade == "好"
+    assert {p.fields["name"] for p in ignored} == {"缺省指标处理", "等级划分", "执行率评分方法", "执行率达标值"}
+    assert all(p.sheet and p.cell for p in ignored)
+    assert not ev.rescaled and ev.grade == "优" and ev.budget.method == "比例" and ev.budget.score == Decimal("9.5")
+    for rules in ("national", "yitihua"):  # both built-ins honour what the unit chose
+        honoured = build_file(path, write=False, rules=rules).evaluation
+        # 70 of 80 points once the 缺省 indicator is left out (the 达标 budget block fails): 87.5, 较好
+        assert honoured.rescaled and honoured.total == Decimal("87.5") and honoured.grade == "较好"
+        assert "rules-setting-ignored" not in {p.code for p in honoured.problems}
 
 
 def test_a_profile_without_workbook_settings_warns_on_other_budget_points(tmp_path):
     office = tmp_path / "office.toml"
     office.write_text(YITIHUA.source.replace('id = "yitihua"', 'id = "city"').replace('name = "一体化"', 'name = "某市"')
-                      .replace("points = 10", "points = 20"), encoding="utf-8")
+                      .replace("points = 10", "points = 20")
+                      .replace("workbook_settings = true", "workbook_settings = false"), encoding="utf-8")
     path = make_workbook(tmp_path / "wb.xlsx")
     ev = build_file(path, write=False, rules=str(office)).evaluation
     assert "rules-budget-points" in {p.code for p in ev.problems}
