@@ -3,6 +3,7 @@ places an applied rule must show (评分说明, 评分结果, _meta, the report,
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -419,3 +420,22 @@ def test_template_dropdown_lists_the_builtins():
     ws = build_template()[schema.SHEET_INFO]
     lists = [dv.formula1 for dv in ws.data_validations.dataValidation]
     assert '"国家标准,一体化"' in lists
+
+
+def test_building_twice_under_a_profile_gives_the_same_workbook(tmp_path):
+    rows = simple_indicators()
+    rows[0] = dict(rows[0], actual="3")  # deviated
+    path = make_workbook(tmp_path / "wb.xlsx", info={"评分规则": "一体化"}, budget={"年度资金总额": (100, 100, 76.2)},
+                         indicators=rows)
+    first = build_file(path, report=False)
+    cells = _all_values(path)
+    second = build_file(path, report=False)
+    assert second.evaluation.total == first.evaluation.total == Decimal(89)
+    assert _all_values(path) == cells
+    assert "rules-changed" not in {p.code for p in second.evaluation.problems}
+
+
+def _all_values(path: Path) -> dict:
+    wb = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if not (isinstance(c.value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", c.value))}
