@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
-from .model import BudgetResult, IndicatorResult
+from . import schema
+from .model import BudgetInput, BudgetResult, IndicatorResult
+from .problems import Level, Problem, problem
 from .rules import RulesProfile
 from .values import format_decimal
 
@@ -88,7 +90,8 @@ def is_deviated(ratio: Decimal, lower_is_better: bool, profile: RulesProfile) ->
     return ratio >= rule.high
 
 
-def apply_deviations(results: list[IndicatorResult], profile: RulesProfile) -> list[Adjustment]:
+def apply_deviations(results: list[IndicatorResult], profile: RulesProfile,
+                     problems: list[Problem] | None = None) -> list[Adjustment]:
     """Deduct from every deviated indicator's 建议得分 and 自评得分; their notes say so."""
     rule = profile.deviation
     if rule is None:
@@ -110,7 +113,38 @@ def apply_deviations(results: list[IndicatorResult], profile: RulesProfile) -> l
         res.report_sentence = f"{res.report_sentence}{adj.text}"
         res.adjustments.append(adj)
         found.append(adj)
+        if problems is not None:
+            ref = res.source.field("actual").ref
+            problems.append(problem("rules-deviation", schema.SHEET_INDICATORS, ref.a1 if ref else None,
+                                    name=adj.subject, text=adj.text, rules=profile.name))
     return found
+
+
+def apply_total_rules(total: Decimal | None, budget_input: BudgetInput, budget: BudgetResult,
+                      results: list[IndicatorResult], profile: RulesProfile, problems: list[Problem],
+                      adjustments: list[Adjustment]) -> Decimal | None:
+    """The cap by execution rate, applied to a total the errors leave complete.
+
+    Returns the total to report; the cap (if any) is appended to ``adjustments`` and noted
+    where the rate is scored. A profile with caps and no computable rate is an error.
+    """
+    if not profile.caps or total is None:
+        return total
+    if budget.rate is None:  # budget-missing already says why, when the figures are needed anyway
+        if all(p.code != "budget-missing" for p in problems):
+            problems.append(problem("rules-cap-no-rate", schema.SHEET_BUDGET, None, rules=profile.name))
+        return total
+    if any(p.level is Level.ERROR for p in problems):
+        return total  # incomplete: no total to cap
+    cap = apply_cap(total, budget.rate, profile)
+    if cap is None:
+        return total
+    adjustments.append(cap)
+    note_cap(cap, budget, results)
+    ref = budget_input.rate_ref
+    problems.append(problem("rules-capped", ref.sheet if ref else schema.SHEET_BUDGET, ref.a1 if ref else None,
+                            text=cap.text, rules=profile.name))
+    return cap.after
 
 
 def apply_cap(total: Decimal, rate: Decimal, profile: RulesProfile) -> Adjustment | None:
@@ -132,4 +166,5 @@ def note_cap(adj: Adjustment, budget: BudgetResult, results: list[IndicatorResul
             res.report_sentence = f"{res.report_sentence}{adj.text}"
 
 
-__all__ = ["Adjustment", "AdjustmentKind", "apply_cap", "apply_deviations", "is_deviated", "note_cap"]
+__all__ = ["Adjustment", "AdjustmentKind", "apply_cap", "apply_deviations", "apply_total_rules", "is_deviated",
+           "note_cap"]

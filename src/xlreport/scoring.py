@@ -689,7 +689,7 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None,
 
     ``rules`` None: the profile the workbook's 评分规则 names (national when blank).
     """
-    from .adjustments import apply_cap, apply_deviations, note_cap
+    from .adjustments import apply_deviations, apply_total_rules
     from .ruleset import MetaRules, apply_settings, choose_profile
 
     problems = list(problems or [])
@@ -707,10 +707,7 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None,
                                 weight=fmt(wb.budget.weight), where=f"绩效指标!{f.ref.a1}" if f.ref else "绩效指标"))
     ctx = _Ctx(problems, wb.info.default_handling, budget, rules)
     results = [score_indicator(row, ctx) for row in wb.indicators]
-    adjustments = apply_deviations(results, rules)
-    for adj in adjustments:
-        problems.append(problem("rules-deviation", schema.SHEET_INDICATORS, _note_cell(results, adj),
-                                name=adj.subject, text=adj.text, rules=rules.name))
+    adjustments = apply_deviations(results, rules, problems)
     _check_duplicates(results, problems)
     groups = build_groups(results, problems)
 
@@ -736,18 +733,8 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None,
         base = weight_total - excluded
         total = round2(raw_total / base * HUNDRED) if base > 0 else Decimal(0)
     total = round2(total)
-    if rules.caps and budget.rate is None and not any(p.code == "budget-missing" for p in problems):
-        problems.append(problem("rules-cap-no-rate", schema.SHEET_BUDGET, None, rules=rules.name))
+    total = apply_total_rules(total, wb.budget, budget, results, rules, problems, adjustments)
     complete = not any(p.level is Level.ERROR for p in problems)
-    if complete and rules.caps and budget.rate is not None:
-        cap = apply_cap(total, budget.rate, rules)
-        if cap is not None:
-            total = cap.after
-            adjustments.append(cap)
-            note_cap(cap, budget, results)
-            ref = wb.budget.rate_ref
-            problems.append(problem("rules-capped", ref.sheet if ref else schema.SHEET_BUDGET,
-                                    ref.a1 if ref else None, text=cap.text, rules=rules.name))
     if not complete:
         total = None
     grade = grade_of(total, wb.info.grades) if total is not None else None
@@ -757,15 +744,6 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None,
     return Evaluation(input=wb, budget=budget, indicators=results, groups=groups, total=total,
                       raw_total=round2(raw_total), grade=grade, complete=complete, rescaled=rescaled,
                       problems=problems, rules=rules, adjustments=adjustments)
-
-
-def _note_cell(results: list[IndicatorResult], adj) -> str | None:
-    """The 实际完成值 cell of the indicator an adjustment changed."""
-    for res in results:
-        if res.source.row == adj.row:
-            ref = res.source.field("actual").ref
-            return ref.a1 if ref else None
-    return None
 
 
 __all__ = ["evaluate", "fmt", "fmt_percent", "fmt_score", "grade_of", "round2"]
