@@ -55,6 +55,8 @@ def test_office_profile_in_mail_replies_matches_the_batch(tmp_path, mailbox, smt
     for name in chosen:
         assert f"总分{batch[name]}分" in body, (name, body)
     assert f"本次按汇总单位指定的评分规则“{OFFICE_NAME}”评分" in body
+    assert "按评分规则扣减：执行率76.20%，按评分规则总分不超过89分，扣减8.62分。" in body
+    assert "按评分规则扣减：指标“培训次数”实际完成值为指标值的150.00%，按评分规则视为偏差，扣减2分，得18分。" in body
     files = _attachments(reply)
     scored = openpyxl.load_workbook(io.BytesIO(files["低执行率单位.xlsx"]))
     scores = {r[0]: r for r in scored[schema.SHEET_SCORES].iter_rows(values_only=True) if r and r[0]}

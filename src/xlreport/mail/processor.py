@@ -626,6 +626,7 @@ class Processor:
                 if r.exit_code == 0:
                     lines.append(f"    评分完成：总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
                                  f"错误{len(ev.errors)}个，警告{len(ev.warnings)}个，提示{len(ev.infos)}个。")
+                    lines += [f"    按评分规则扣减：{adj.line}" for adj in ev.adjustments]  # docs/rules.md
                     lines.append(money_line)
                     attached = []
                     if wb_path:
