@@ -417,7 +417,7 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], dict]:
 
 def formula_problems(sheet: SheetGrid) -> list[Problem]:
     """Excel error values and formulas without a cached value anywhere on an input sheet:
-    never scored as zero silently (SPEC §3)."""
+    never scored as zero silently (docs/rules.md, 二、数值的写法)."""
     found = []
     for (row, col), cell in sorted(sheet.cells.items()):
         ref = Ref(sheet.name, row, col)
