@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .grid import RawCell, a1
 from .problems import Level, Problem
+
+if TYPE_CHECKING:
+    from .adjustments import Adjustment
+    from .rules import RulesProfile
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ class IndicatorResult:
     actual_shown: str = ""
     ratio: Decimal | None = None  # actual ÷ target of a met numeric target (for deviation rules)
     lower_is_better: bool = False  # the target is of the ≤ / < kind
-    adjustments: list[Any] = field(default_factory=list)  # rules applied to this indicator (adjustments.py)
+    adjustments: list[Adjustment] = field(default_factory=list)  # rules applied to this indicator
 
     @property
     def name(self) -> str:
@@ -229,8 +233,8 @@ class Evaluation:
     rescaled: bool  # 折算: defaults excluded and total scaled to 100
     problems: list[Problem]
     generated_snippets: dict[str, str] = field(default_factory=dict)
-    rules: Any = None  # the RulesProfile scored with (rules.py)
-    adjustments: list[Any] = field(default_factory=list)  # deductions and caps applied (adjustments.py)
+    rules: RulesProfile | None = None  # the profile scored with (docs/rules.md)
+    adjustments: list[Adjustment] = field(default_factory=list)  # deductions and caps applied, in order
 
     @property
     def errors(self) -> list[Problem]:
