@@ -158,7 +158,7 @@ def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
     total_row = len(rows) + 1
     if ev.total is not None:
         remark = "缺省指标不计分，总分已按100分折算" if ev.rescaled else ""
-        capped = [a for a in ev.adjustments if a.limit is not None]
+        capped = [a for a in ev.adjustments if a.kind.name == "CAP"]
         if capped:
             remark += ("；" if remark else "") + f"调整前{capped[0].before:.2f}分，按评分规则扣减{capped[0].points:.2f}分"
         rows.append(["总分", "", _num(weight_total), _num(ev.total), _rate(ev.total, Decimal(100)), remark])
