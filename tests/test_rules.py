@@ -439,3 +439,16 @@ def _all_values(path: Path) -> dict:
     wb = openpyxl.load_workbook(path)
     return {(ws.title, c.coordinate): c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
             if not (isinstance(c.value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", c.value))}
+
+
+def test_rules_command_lists_and_explains(tmp_path):
+    runner = CliRunner()
+    listed = runner.invoke(main, ["rules"])
+    assert listed.exit_code == 0 and "national\t国家标准" in listed.output and YITIHUA.digest in listed.output
+    shown = runner.invoke(main, ["rules", "一体化"])
+    assert shown.exit_code == 0
+    assert "低于70%不超过79分" in shown.output and "≥类 实际÷目标≥130%，≤类指标不扣分，扣2分" in shown.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(national_text().replace('"达成" = 100,', '"达成" = 120,'), encoding="utf-8")
+    refused = runner.invoke(main, ["rules", str(bad)])
+    assert refused.exit_code == 2 and "qualitative.shares.达成" in refused.output

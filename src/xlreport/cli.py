@@ -174,6 +174,21 @@ def check(workbook: Path, rules_spec: str | None) -> None:
     sys.exit(outcome.exit_code)
 
 
+@main.command("rules")
+@click.argument("spec", required=False, metavar="[NAME|FILE]")
+def rules_command(spec: str | None) -> None:
+    """列出内置评分规则，或检查并逐条列出一个评分规则（文件）。"""
+    from .rules import builtin_profiles, describe, load_profile
+
+    if spec is None:
+        for profile in builtin_profiles().values():
+            click.echo(f"{profile.id}\t{profile.name}\t{profile.title}（参数摘要 {profile.digest}）")
+        click.echo("用 xlreport rules 代号或文件 查看每条规则；写法见 docs/rules.md。")
+        return
+    for line in describe(load_profile(spec)):
+        click.echo(line)
+
+
 REPORT_MARK = "_自评报告"  # pipeline.REPORT_SUFFIX without the extension (PDF/Word copies too)
 
 

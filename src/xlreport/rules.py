@@ -307,6 +307,33 @@ def _show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+def describe(profile: RulesProfile) -> list[str]:
+    """Every rule of a profile in plain Chinese, one line each (``xlreport rules``)."""
+    pct = lambda d: f"{_num(d * HUNDRED)}%"  # noqa: E731 - a fraction as a percentage
+    shares = "、".join(f"{k}{pct(v)}" for k, v in profile.shares.items())
+    bands = "、".join(f"{k}{pct(lo)}～{pct(hi)}" for k, (lo, hi) in profile.bands.items())
+    lines = [
+        f"评分规则：{profile.name}（代号 {profile.id}，参数摘要 {profile.digest}）{profile.title}",
+        f"工作簿中的缺省指标处理、等级划分、执行率评分方法和达标值：{'优先于本规则' if profile.workbook_settings else '不采用，按本规则'}",
+        f"定性指标：{shares}；人工得分区间 {bands}（含两端）",
+        f"数值指标未填评分方法时：{profile.method}",
+        f"缺省指标：{profile.default_handling}",
+        f"大幅超额（须分析原因，不影响得分）：≥类 实际÷目标≥{pct(profile.exceeded_high)}，"
+        f"≤类 ≤{pct(profile.exceeded_low)}",
+        f"预算执行率：{_num(profile.budget_points)}分，{profile.budget_method}"
+        + (f"，达标值{_num(profile.budget_threshold)}%" if profile.budget_method == "达标" else ""),
+        f"等级划分：{profile.grades_text}（分数不低于下限即为该等级）",
+    ]
+    if profile.caps:
+        caps = "；".join(f"低于{_num(b.rate_below)}%不超过{_num(b.max_total)}分" for b in profile.caps)
+        lines.append(f"按执行率限制总分：{caps}（取最低上限）")
+    if profile.deviation is not None:
+        dev = profile.deviation
+        low = f"，≤类 ≤{pct(dev.low)}" if dev.low is not None else "，≤类指标不扣分"
+        lines.append(f"偏差扣分：≥类 实际÷目标≥{pct(dev.high)}{low}，扣{_num(dev.points)}分（扣至0分为止）")
+    return lines
+
+
 # Built-ins and lookup -----------------------------------------------------------------
 @cache
 def builtin_profiles() -> dict[str, RulesProfile]:
@@ -360,4 +387,4 @@ def load_profile(spec: str | Path, base: Path | None = None) -> RulesProfile:
 
 
 __all__ = ["CapBand", "DeviationRule", "RulesError", "RulesProfile", "builtin_names", "builtin_profiles",
-           "default_profile", "find_builtin", "load_profile", "parse_profile"]
+           "default_profile", "describe", "find_builtin", "load_profile", "parse_profile"]
