@@ -309,7 +309,9 @@ def _show(value: object) -> str:
 
 def describe(profile: RulesProfile) -> list[str]:
     """Every rule of a profile in plain Chinese, one line each (``xlreport rules``)."""
-    pct = lambda d: f"{_num(d * HUNDRED)}%"  # noqa: E731 - a fraction as a percentage
+    def pct(fraction: Decimal) -> str:
+        return f"{_num(fraction * HUNDRED)}%"
+
     shares = "、".join(f"{k}{pct(v)}" for k, v in profile.shares.items())
     bands = "、".join(f"{k}{pct(lo)}～{pct(hi)}" for k, (lo, hi) in profile.bands.items())
     lines = [
@@ -318,10 +320,10 @@ def describe(profile: RulesProfile) -> list[str]:
         f"定性指标：{shares}；人工得分区间 {bands}（含两端）",
         f"数值指标未填评分方法时：{profile.method}",
         f"缺省指标：{profile.default_handling}",
-        f"大幅超额（须分析原因，不影响得分）：≥类 实际÷目标≥{pct(profile.exceeded_high)}，"
-        f"≤类 ≤{pct(profile.exceeded_low)}",
-        f"预算执行率：{_num(profile.budget_points)}分，{profile.budget_method}"
-        + (f"，达标值{_num(profile.budget_threshold)}%" if profile.budget_method == "达标" else ""),
+        (f"大幅超额（须分析原因，不影响得分）：≥类 实际÷目标≥{pct(profile.exceeded_high)}，"
+         f"≤类 ≤{pct(profile.exceeded_low)}"),
+        (f"预算执行率：{_num(profile.budget_points)}分，{profile.budget_method}"
+         + (f"，达标值{_num(profile.budget_threshold)}%" if profile.budget_method == "达标" else "")),
         f"等级划分：{profile.grades_text}（分数不低于下限即为该等级）",
     ]
     if profile.caps:
