@@ -43,6 +43,10 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
     wb_input, problems, layout = read_workbook(grid)
     chosen = choose_profile(wb_input, MetaRules.from_meta(read_meta(grid)[2]), rules, problems)
     evaluation = evaluate(wb_input, problems, chosen)
+    if layout.form is not None:  # an official 自评表: compare the unit's own 得分
+        from .form_writeback import check_stated_scores
+
+        check_stated_scores(evaluation, layout.form)
     return evaluation, make_plan(evaluation, layout, now)
 
 
