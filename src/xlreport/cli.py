@@ -22,7 +22,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Sub-command groups that live in their own modules: command name -> module (the module's
 # attribute of the same name is the click group). Imported only when the command is used or
 # listed, so `xlreport build` never pays for the mail/Excel/summary machinery.
-OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli"}
+OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli",
+                   "serve": "xlreport.portal.cli", "portal": "xlreport.portal.cli"}
 
 
 HELP_TEXT = "显示本帮助并退出。"
