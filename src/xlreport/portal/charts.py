@@ -70,8 +70,9 @@ def heatmap(rows: list[str], cols: list[str], cells: list[list[int]], *, title: 
     top = max((v for r in cells for v in r), default=0) or 1
     label_w = min(max(_text_width(r) for r in rows) + 12, 320)
     cell = 26
-    head_h = min(max(_text_width(c, 11) for c in cols) * 0.75 + 20, 220)
-    width = label_w + cell * len(cols) + 10
+    longest = max(_text_width(c, 11) for c in cols)
+    head_h = longest * 0.77 + 16  # labels rotated by -50°: sin 50° of their length above the grid
+    width = label_w + cell * len(cols) + longest * 0.64 + 16  # and cos 50° to the right
     height = head_h + cell * len(rows) + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width:.0f}" '
              f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" {FONT} font-size="11">']
@@ -79,7 +80,7 @@ def heatmap(rows: list[str], cols: list[str], cells: list[list[int]], *, title: 
         parts.append(f"<title>{escape(title)}</title>")
     for j, col in enumerate(cols):
         x = label_w + j * cell + cell / 2
-        parts.append(f'<text transform="translate({x + 4:.1f},{head_h - 6:.1f}) rotate(-50)" fill="#222">'
+        parts.append(f'<text transform="translate({x - 2:.1f},{head_h - 6:.1f}) rotate(-50)" fill="#222">'
                      f'{escape(col)}</text>')
     for i, row in enumerate(rows):
         y = head_h + i * cell

@@ -252,6 +252,12 @@ async def summary_workbook(request: Request) -> Response:
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+def _code_title(code: str) -> str:
+    from ..problems import CATALOGUE
+
+    return f"{CATALOGUE[code].title}（{code}）" if code in CATALOGUE else code
+
+
 def _analytics_context(store, roster_units: list[str]) -> dict:
     from . import analytics as an
     from .charts import heatmap, hbar, vbar
@@ -267,7 +273,8 @@ def _analytics_context(store, roster_units: list[str]) -> dict:
         "n_scored": int(f.latest["total"].notna().sum()) if len(f.latest) else 0,
         "mean_total": (f"{f.latest['total'].mean():.2f}" if len(f.latest) and f.latest["total"].notna().any()
                        else "—"),
-        "heatmap": heatmap(list(m.index), list(m.columns), [[int(v) for v in row] for row in m.values],
+        "heatmap": heatmap(list(m.index), [_code_title(c) for c in m.columns],
+                           [[int(v) for v in row] for row in m.values],
                            title="单位×问题代码") if not m.empty else heatmap([], [], []),
         "top_chart": hbar([f"{r.title}（{r.code}）" for r in tp.itertuples()],
                           [int(r.units) for r in tp.itertuples()], fmt="{:d}", unit="个单位",
