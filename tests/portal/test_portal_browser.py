@@ -367,3 +367,49 @@ def test_workbook_download_is_the_scored_copy(portal, context, tmp_path):
         for cell in row:
             if cell.value is not None:
                 assert ws[cell.coordinate].value == cell.value
+
+
+def test_simultaneous_uploads_are_all_answered_and_recorded_once(portal):
+    """20 uploads released together (one unit's session): 20 answers, 20 distinct rows, nothing lost or doubled."""
+    import http.cookiejar
+    import threading
+    import urllib.parse
+    import urllib.request
+    import uuid
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    token = re.search(r'data-csrf="([^"]+)"', opener.open(portal.url + "/login").read().decode()).group(1)
+    page = opener.open(portal.url + "/login", urllib.parse.urlencode(
+        {"csrf_token": token, "username": "测试单位甲", "password": PASSWORD}).encode()).read().decode()
+    csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)
+    store = _store(portal)
+    before = len(store.submissions_of("测试单位甲"))
+    payload = PANZHIHUA.read_bytes()
+    n = 20
+    barrier = threading.Barrier(n)
+    answers: list[tuple[int, str] | None] = [None] * n
+
+    def upload(i: int) -> None:
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"并发{i}.xlsx\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode() + payload + \
+            f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(portal.url + "/unit/upload", data=body, headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRF-Token": csrf,
+            "X-Requested-With": "XMLHttpRequest"})
+        barrier.wait()
+        with opener.open(request, timeout=300) as r:
+            answers[i] = (r.status, r.read().decode())
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(a is not None and a[0] == 200 and 'data-testid="total"' in a[1] for a in answers)
+    ids = [int(re.search(r'data-submission="(\d+)"', a[1]).group(1)) for a in answers if a]
+    rows = store.submissions_of("测试单位甲")
+    store.dispose()
+    assert len(set(ids)) == n and len(rows) == before + n
+    assert sorted(r["file_name"] for r in rows if r["id"] in ids) == sorted(f"并发{i}.xlsx" for i in range(n))
