@@ -85,6 +85,26 @@ class Client:
             return exc.code, exc.read().decode()
 
 
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its live descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0.0))[1]
+        todo += [p for p, (ppid, _) in stats.items() if ppid == pid]
+    return total
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=20, help="simultaneous uploads (one unit each)")
@@ -98,6 +118,7 @@ def main() -> int:
     from xlreport.portal.auth import hash_password
     from xlreport.portal.store import Role, Store
 
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     folder = Path(tempfile.mkdtemp(prefix="xlreport-bench-portal-"))
     units = [f"压测单位{i:02d}" for i in range(1, args.n + 1)]
     write_roster(folder / "roster.xlsx", units)
@@ -131,6 +152,7 @@ def main() -> int:
             c = Client(base)
             c.login(u)
             clients.append(c)
+        cpu_before = tree_cpu(proc.pid)
         barrier = threading.Barrier(len(clients))
         results: list[tuple[int, float, str]] = [(0, 0.0, "")] * len(clients)
 
@@ -147,6 +169,7 @@ def main() -> int:
         for t in threads:
             t.join()
         wall = time.perf_counter() - t_start
+        cpu_used = tree_cpu(proc.pid) - cpu_before
     finally:
         proc.terminate()
         proc.wait(30)
@@ -161,6 +184,8 @@ def main() -> int:
           f"{sum(1 for v in recorded.values() if v == 1)}/{len(units)}")
     print(f"latency median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s, max {latencies[-1]:.2f} s; "
           f"all done in {wall:.2f} s")
+    print(f"CPU used by the portal (web process + build workers): {cpu_used:.2f} s, "
+          f"{cpu_used / len(results) * 1000:.0f} ms per upload; load average before: {load_before}")
     ok = answered == len(results) and all(v == 1 for v in recorded.values())
     return 0 if ok else 1
 

@@ -32,6 +32,10 @@ def _store(portal) -> Store:
 
 def test_unit_uploads_sees_total_and_downloads_both(portal, context, shots, tmp_path):
     expected = build_file(HAIKOU, write=False)
+    first = context.new_page()
+    first.goto("/login")
+    _shot(first, shots, "login")
+    first.close()
     page = login(context, "海口市医疗保障局")
     assert page.url.endswith("/unit")
     _shot(page, shots, "unit_home")
@@ -40,8 +44,8 @@ def test_unit_uploads_sees_total_and_downloads_both(portal, context, shots, tmp_
     assert page.inner_text("[data-testid=total]") == f"{expected.total:.2f}"
     assert page.inner_text("[data-testid=grade]") == expected.grade
     problems = page.inner_text("[data-testid=problems]")
-    first = expected.problems[0]
-    assert first.message in problems and (first.cell or "") in problems
+    top = expected.problems[0]
+    assert top.message in problems and (top.cell or "") in problems
     page.wait_for_selector("[data-testid=history] tbody tr")
     _shot(page, shots, "unit_upload_result")
 
@@ -112,6 +116,7 @@ def test_office_returns_with_comment_and_unit_sees_it(portal, context, shots):
 
     unit = login(context.browser.new_context(base_url=portal.url), "临泽县医疗保障局")
     assert comment in unit.inner_text("[data-testid=returned-notice]")
+    _shot(unit, shots, "unit_returned")
     unit.context.close()
     page.goto("/office")
     assert page.inner_text("tr[data-unit='临泽县医疗保障局'] [data-testid=status]") == "已退回"

@@ -66,6 +66,21 @@ def sync_accounts(st: State) -> None:
         st.store.ensure_account(name, Role.OFFICE)
 
 
+def warm_up_workbook(st: State):
+    """A workbook to build once per worker at start: the last scored upload, or a sample."""
+    from pathlib import Path
+
+    for sub in reversed(st.store.all_submissions()[-50:]):
+        if sub["outcome"] == "scored" and sub["work_dir"]:
+            original = Path(sub["work_dir"]) / "原件" / sub["file_name"]
+            if original.is_file():
+                return original
+    from .demo import find_samples
+
+    samples = find_samples()
+    return samples[0] if samples else None
+
+
 async def _mail_loop(st: State) -> None:
     from .mailsync import sync_mail
 
@@ -108,7 +123,7 @@ def create_app(config: PortalConfig, *, store: Store | None = None) -> Starlette
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await asyncio.get_running_loop().run_in_executor(None, sync_accounts, st)
-        await asyncio.get_running_loop().run_in_executor(None, st.pool.warm)
+        await asyncio.get_running_loop().run_in_executor(None, st.pool.warm, warm_up_workbook(st))
         task = asyncio.create_task(_mail_loop(st))
         try:
             yield

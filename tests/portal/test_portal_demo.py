@@ -1,0 +1,54 @@
+"""`xlreport serve --demo`: starts on 127.0.0.1, prints the address, admin and every sample unit log in with 'demo'."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+
+from conftest import SAMPLE_UNITS, free_port
+
+
+def _login(base: str, username: str) -> str:
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    token = re.search(r'data-csrf="([^"]+)"', opener.open(base + "/login").read().decode()).group(1)
+    with opener.open(base + "/login", urllib.parse.urlencode(
+            {"csrf_token": token, "username": username, "password": "demo"}).encode()) as r:
+        return r.geturl() + "\n" + r.read().decode()
+
+
+def test_demo_starts_and_every_account_logs_in(tmp_path):
+    port = free_port()
+    env = {**os.environ, "XLREPORT_CACHE_DIR": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", "from xlreport.cli import main; main()", "serve", "--demo",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        while not any("平台地址" in line for line in lines):
+            assert time.monotonic() < deadline and proc.poll() is None, "".join(lines)
+            lines.append(proc.stdout.readline())
+        address = re.search(r"http://127\.0\.0\.1:(\d+)", "".join(lines))
+        assert address and int(address.group(1)) == port
+        base = address.group(0)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        office = _login(base, "admin")
+        assert office.startswith(base + "/office")
+        for unit in SAMPLE_UNITS.values():
+            assert f'data-unit="{unit}"' in office
+            assert _login(base, unit).startswith(base + "/unit")
+        assert office.count("待审核") >= 2  # two samples are already submitted in the demo
+    finally:
+        proc.terminate()
+        proc.wait(20)
