@@ -157,6 +157,8 @@ def test_analytics_and_summary_sheets(tmp_path):
     rates = an.group_rates(f).set_index("name")
     assert rates.loc["产出指标", "rate"] == pytest.approx(80.0)  # (45 + 35) / (50 + 50)
     assert dict(zip(an.grade_distribution(f)["grade"], an.grade_distribution(f)["units"])) == {"优": 1, "良": 1}
+    lost = an.lost_points(f)
+    assert list(lost["name"]) == ["培训人数"] and float(lost.iloc[0]["lost"]) == 2.0
     dept = an.by_department(f, ["甲", "乙", "丙"]).set_index("department")
     assert dept.loc["教育局", "mean_total"] == pytest.approx(80.0)
     from xlreport.summary import write_summary
@@ -164,7 +166,8 @@ def test_analytics_and_summary_sheets(tmp_path):
     path = write_summary([], tmp_path / "汇总.xlsx")
     an.add_sheets(path, f, ["甲", "乙", "丙"])
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[-5:] == ["问题分布", "常见问题", "一级指标得分率", "等级分布", "按主管部门"]
+    assert wb.sheetnames[-6:] == ["问题分布", "常见问题", "一级指标得分率", "失分指标", "等级分布", "按主管部门"]
+    assert [c.value for c in wb["失分指标"][2]] == ["产出指标", "培训人数", 1, 2, 80]
     assert [c.value for c in wb["一级指标得分率"][2]] == ["产出指标", 2, 100, 80, 80]
     store.dispose()
 
@@ -215,3 +218,29 @@ def test_serve_is_not_imported_by_the_build_path():
             "('starlette', 'uvicorn', 'pandas', 'argon2') or m.startswith('xlreport.portal')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_two_workers_import_the_same_mail_rows_once(store):
+    """Portal workers importing at the same moment: each registry row lands exactly once."""
+    import threading
+
+    rows = [{"id": i, "unit": "甲", "file_name": f"{i}.xlsx", "status": "已通过", "submitted_at": utcnow()}
+            for i in range(1, 31)]
+    added: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(3)
+
+    def worker() -> None:
+        barrier.wait()
+        for r in rows:
+            if store.record(mail_row(r, None), None) is not None:
+                with lock:
+                    added.append(r["id"])
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(added) == list(range(1, 31))
+    assert len(store.submissions_of("甲")) == 30

@@ -23,6 +23,7 @@ class Frames:
     latest: pd.DataFrame  # one row per unit with a submission
     problems: pd.DataFrame  # unit, code, level, title
     groups: pd.DataFrame  # unit, name, weight, score
+    indicators: pd.DataFrame  # unit, level1, level2, name, weight, score
 
 
 def load_frames(store: Store, roster_units: list[str]) -> Frames:
@@ -37,7 +38,7 @@ def load_frames(store: Store, roster_units: list[str]) -> Frames:
                                             "n_warnings", "status", "outcome"])
     ids = [int(i) for i in latest_df["id"]] if len(latest_df) else []
     unit_of = {int(r["id"]): r["unit"] for r in rows}
-    probs, groups, _ = store.details_for(ids)
+    probs, groups, indicators = store.details_for(ids)
     problems_df = pd.DataFrame(
         [{"unit": unit_of[p["submission_id"]], "code": p["code"], "level": p["level"],
           "title": p["title"] or (CATALOGUE[p["code"]].title if p["code"] in CATALOGUE else p["code"])}
@@ -46,7 +47,12 @@ def load_frames(store: Store, roster_units: list[str]) -> Frames:
         [{"unit": unit_of[g["submission_id"]], "name": g["name"],
           "weight": float(g["weight"] or 0), "score": float(g["score"] or 0)} for g in groups],
         columns=["unit", "name", "weight", "score"])
-    return Frames(latest_df, problems_df, groups_df)
+    indicators_df = pd.DataFrame(
+        [{"unit": unit_of[i["submission_id"]], "level1": i["level1"] or "", "level2": i["level2"] or "",
+          "name": i["name"] or "", "weight": float(i["weight"]) if i["weight"] is not None else None,
+          "score": float(i["score"]) if i["score"] is not None else None} for i in indicators],
+        columns=["unit", "level1", "level2", "name", "weight", "score"])
+    return Frames(latest_df, problems_df, groups_df, indicators_df)
 
 
 def problem_matrix(f: Frames, level: str | None = None) -> pd.DataFrame:
@@ -78,6 +84,19 @@ def group_rates(f: Frames) -> pd.DataFrame:
                                             units=("unit", "nunique")).reset_index()
     out["rate"] = (out["score"] / out["weight"].where(out["weight"] > 0)) * 100
     return out
+
+
+def lost_points(f: Frames, n: int = 15) -> pd.DataFrame:
+    """The third-level indicators where units lost the most points (weight − score, summed over units)."""
+    d = f.indicators.dropna(subset=["weight", "score"])
+    d = d[d["weight"] > d["score"]]
+    if d.empty:
+        return pd.DataFrame(columns=["level1", "name", "units", "lost", "rate"])
+    d = d.assign(lost=d["weight"] - d["score"])
+    out = d.groupby(["level1", "name"]).agg(units=("unit", "nunique"), lost=("lost", "sum"),
+                                             weight=("weight", "sum"), score=("score", "sum")).reset_index()
+    out["rate"] = out["score"] / out["weight"] * 100
+    return out.sort_values(["lost", "units", "name"], ascending=[False, False, True]).head(n)
 
 
 def grade_distribution(f: Frames) -> pd.DataFrame:
@@ -143,6 +162,9 @@ def add_sheets(path: Path, f: Frames, roster_units: list[str]) -> None:
     sheet("一级指标得分率", ["一级指标", "单位数", "分值合计", "得分合计", "得分率(%)"],
           [[r.name, int(r.units), _d2(r.weight), _d2(r.score), _d2(r.rate)] for r in gr.itertuples()],
           [24, 10, 12, 12, 12])
+    lp = lost_points(f, n=100)
+    sheet("失分指标", ["一级指标", "三级指标", "失分单位数", "失分合计", "得分率(%)"],
+          [[r.level1, r.name, int(r.units), _d2(r.lost), _d2(r.rate)] for r in lp.itertuples()], [16, 32, 12, 10, 12])
     gd = grade_distribution(f)
     sheet("等级分布", ["评价等级", "单位数"], [[r.grade, int(r.units)] for r in gd.itertuples()], [12, 10])
     bd = by_department(f, roster_units)

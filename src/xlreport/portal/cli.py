@@ -55,6 +55,9 @@ def serve(config_path: Path | None, demo: bool, host: str | None, port: int | No
             config = replace(config, host=host)
         if port:
             config = replace(config, port=port)
+    if _free_port(config.host, config.port) != config.port:
+        raise XlreportError("portal-port", f"无法在 {config.host}:{config.port} 上监听：端口已被占用或地址不可用。"
+                            "请用 --port 换一个端口，或先停止占用该端口的程序。")
     import uvicorn
 
     from .app import create_app

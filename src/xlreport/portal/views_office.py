@@ -268,6 +268,7 @@ def _analytics_context(store, roster_units: list[str]) -> dict:
     gr = an.group_rates(f)
     gd = an.grade_distribution(f)
     bd = an.by_department(f, roster_units)
+    lp = an.lost_points(f)
     return {
         "n_units": len(roster_units), "n_submitted": len(f.latest),
         "n_scored": int(f.latest["total"].notna().sum()) if len(f.latest) else 0,
@@ -287,6 +288,8 @@ def _analytics_context(store, roster_units: list[str]) -> dict:
         "dept_chart": hbar(list(bd["department"]), [float(v) if v == v else 0.0 for v in bd["mean_total"]],
                            max_value=100, unit="分", title="各主管部门平均分"),
         "departments": list(bd.itertuples()),
+        "lost_chart": hbar([f"{r.name}（{r.level1}）" for r in lp.itertuples()], [float(r.lost) for r in lp.itertuples()],
+                           unit="分", colour="#7f7f7f", title="失分最多的三级指标"),
     }
 
 
