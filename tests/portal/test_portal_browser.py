@@ -104,6 +104,7 @@ def test_office_returns_with_comment_and_unit_sees_it(portal, context, shots):
     page.goto(f"/submissions/{sid}")
     comment = "预算执行率偏差原因分析不够具体，请补充“绩效指标”表第12行的偏差说明后重新提交。"
     page.fill("textarea[name=comment]", comment)
+    _shot(page, shots, "office_submission_review")
     page.click("button[value=returned]")
     page.wait_for_selector("[data-testid=review-comment]")
     assert page.inner_text("[data-testid=review-state]") == "已退回"

@@ -14,8 +14,8 @@ from http.cookiejar import CookieJar
 from conftest import SAMPLE_UNITS, free_port
 
 
-def _login(base: str, username: str) -> str:
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+def _login(base: str, username: str, opener=None) -> str:
+    opener = opener or urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     token = re.search(r'data-csrf="([^"]+)"', opener.open(base + "/login").read().decode()).group(1)
     with opener.open(base + "/login", urllib.parse.urlencode(
             {"csrf_token": token, "username": username, "password": "demo"}).encode()) as r:
@@ -43,12 +43,19 @@ def test_demo_starts_and_every_account_logs_in(tmp_path):
                 break
             except OSError:
                 time.sleep(0.2)
-        office = _login(base, "admin")
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        office = _login(base, "admin", opener)
         assert office.startswith(base + "/office")
         for unit in SAMPLE_UNITS.values():
             assert f'data-unit="{unit}"' in office
             assert _login(base, unit).startswith(base + "/unit")
         assert office.count("待审核") >= 2  # two samples are already submitted in the demo
+        csrf = re.search(r'data-csrf="([^"]+)"', office).group(1)
+        remind = opener.open(urllib.request.Request(base + "/office/remind", data=b"", headers={
+            "X-CSRF-Token": csrf, "HX-Request": "true"})).read().decode()
+        assert "已向2个单位发送催报邮件" in remind and "演示模式" in remind
+        outbox = re.search(r"已保存到 (\S+?)。", remind).group(1)
+        assert len(list(__import__("pathlib").Path(outbox).glob("*.eml"))) == 2
     finally:
         proc.terminate()
         proc.wait(20)

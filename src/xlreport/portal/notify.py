@@ -47,7 +47,8 @@ class Mailer:
         msg.set_content(notice.body)
         return msg
 
-    def send(self, to: list[str], notice: Notice) -> None:
+    def send(self, to: list[str], notice: Notice) -> str:
+        """Send; returns what happened, in words for the office (raises MailError on failure)."""
         if not to:
             raise MailError("单位名单中没有该单位的电子邮箱")
         msg = self._message(to, notice)
@@ -58,7 +59,7 @@ class Mailer:
             self.config.outbox_dir.mkdir(parents=True, exist_ok=True)
             path = self.config.outbox_dir / f"{msg['Message-ID'].strip('<>').replace('@', '_')}.eml"
             path.write_bytes(bytes(msg))
-            return
+            return f"演示模式：未真正发送，邮件已保存到 {path}"
         context = ssl.create_default_context()
         try:
             if smtp.ssl:
@@ -73,6 +74,7 @@ class Mailer:
                 client.send_message(msg, from_addr=smtp.from_, to_addrs=to)
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"发送失败：{type(exc).__name__}: {exc}") from exc
+        return "已发送至" + "、".join(to)
 
 
 def reminder_notice(title: str, unit: str, status: str, url: str) -> Notice:

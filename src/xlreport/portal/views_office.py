@@ -114,8 +114,7 @@ async def review(request: Request) -> Response:
         notice = review_notice(st.config.title, sub["unit"], decision.value, comment, sub["file_name"],
                                st.config.public_url() + f"/submissions/{sub['id']}")
         try:
-            await run_in_threadpool(st.mailer.send, addresses, notice)
-            mailed = "已发送至" + "、".join(addresses)
+            mailed = await run_in_threadpool(st.mailer.send, addresses, notice)
         except MailError as exc:
             mailed = str(exc)
     elif st.mailer.available:
@@ -164,7 +163,8 @@ async def remind(request: Request) -> Response:
                             f"已发送{len(sent)}，{st.config.remind_interval_hours:g}小时内已催报而跳过{len(skipped_recent)}，"
                             f"失败{len(failed)}", client_ip(request))
     return render(request, "_remind_result.html", {"sent": sent, "skipped": skipped_recent, "failed": failed,
-                                                   "hours": st.config.remind_interval_hours})
+                                                   "hours": st.config.remind_interval_hours,
+                                                   "outbox": st.config.outbox_dir if st.config.smtp is None else None})
 
 
 async def make_invite(request: Request) -> Response:
