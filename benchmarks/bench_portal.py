@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import math
 import os
 import re
 import socket
@@ -177,7 +178,7 @@ def main() -> int:
     answered = sum(1 for s, _, text in results if s == 200 and 'data-testid="total"' in text)
     recorded = {u: len(store.submissions_of(u)) - before[u] for u in units}
     store.dispose()
-    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)]
+    p95 = latencies[max(0, math.ceil(0.95 * len(latencies)) - 1)]
     print(f"uploads: {len(results)} simultaneous, {args.indicators} indicators, {args.workers} build workers, "
           f"{os.cpu_count()} CPUs")
     print(f"answered with a score: {answered}/{len(results)}; recorded exactly once: "

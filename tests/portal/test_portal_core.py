@@ -15,7 +15,16 @@ from xlreport.portal.auth import hash_password, password_problem, verify_passwor
 from xlreport.portal.charts import hbar, heatmap
 from xlreport.portal.config import PortalConfigError, load_portal_config
 from xlreport.portal.mailsync import mail_row, pending_mail_rows
-from xlreport.portal.store import Channel, Outcome, Review, Role, Store, UnitStatus, unit_status, utcnow
+from xlreport.portal.store import (
+    Channel,
+    Outcome,
+    Review,
+    Role,
+    Store,
+    UnitStatus,
+    unit_status,
+    utcnow,
+)
 from xlreport.portal.views_unit import safe_file_name
 
 PG_URL = os.environ.get("XLREPORT_TEST_PG_URL")

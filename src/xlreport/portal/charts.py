@@ -25,8 +25,8 @@ def hbar(labels: list[str], values: list[float], *, max_value: float | None = No
     bar_w, row_h = 380, 26
     width = label_w + bar_w + 90
     height = row_h * len(labels) + 16
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width:.0f}" '
-             f'height="{height}" viewBox="0 0 {width:.0f} {height}" {FONT} font-size="12">']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width:.0f}" '
+              f'height="{height}" viewBox="0 0 {width:.0f} {height}" {FONT} font-size="12">')]
     if title:
         parts.append(f"<title>{escape(title)}</title>")
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -47,8 +47,8 @@ def vbar(labels: list[str], values: list[float], *, title: str = "", colours: li
     col_w, gap, plot_h = 64, 28, 180
     width = len(labels) * (col_w + gap) + gap
     height = plot_h + 60
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" {FONT} font-size="12">']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width}" height="{height}" '
+              f'viewBox="0 0 {width} {height}" {FONT} font-size="12">')]
     if title:
         parts.append(f"<title>{escape(title)}</title>")
     parts.append(f'<line x1="0" y1="{plot_h + 20}" x2="{width}" y2="{plot_h + 20}" stroke="#999"/>')
@@ -74,8 +74,8 @@ def heatmap(rows: list[str], cols: list[str], cells: list[list[int]], *, title: 
     head_h = longest * 0.77 + 16  # labels rotated by -50°: sin 50° of their length above the grid
     width = label_w + cell * len(cols) + longest * 0.64 + 16  # and cos 50° to the right
     height = head_h + cell * len(rows) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width:.0f}" '
-             f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" {FONT} font-size="11">']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width:.0f}" '
+              f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" {FONT} font-size="11">')]
     if title:
         parts.append(f"<title>{escape(title)}</title>")
     for j, col in enumerate(cols):

@@ -21,12 +21,12 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 def _warm(sample: str | None = None) -> int:
     """Import the build path once per worker (and build one workbook, which also loads the report
     template), so the first uploads are as fast as the rest."""
-    import xlreport.pipeline  # noqa: F401
-    import xlreport.planner  # noqa: F401
-    import xlreport.reader  # noqa: F401
-    import xlreport.report  # noqa: F401
-    import xlreport.safety  # noqa: F401
-    import xlreport.scoring  # noqa: F401
+    import xlreport.pipeline
+    import xlreport.planner
+    import xlreport.reader
+    import xlreport.report
+    import xlreport.safety
+    import xlreport.scoring
     import xlreport.xlsx_io  # noqa: F401
 
     if sample:

@@ -26,7 +26,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    and_,
     create_engine,
     func,
     insert,
@@ -522,5 +521,3 @@ def unit_status(latest: RowMapping | dict | None) -> UnitStatus:
         return UnitStatus.APPROVED
     return UnitStatus.PENDING
 
-
-__all__ = ["Store", "Role", "Channel", "Outcome", "Review", "UnitStatus", "unit_status", "and_"]

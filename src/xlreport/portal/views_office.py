@@ -5,6 +5,8 @@ Every action that changes something or takes data out is written to the audit lo
 
 from __future__ import annotations
 
+import math
+import os
 import tempfile
 import zipfile
 from datetime import timedelta
@@ -206,12 +208,12 @@ async def bulk_zip(request: Request) -> Response:
     user = await require_office(request)
     st = state(request)
     await run_in_threadpool(st.roster.refresh)
-    tmp = tempfile.NamedTemporaryFile(prefix="xlreport-zip-", suffix=".zip", delete=False)
-    tmp.close()
-    n = await run_in_threadpool(_zip_latest, st.store, st.roster.units, Path(tmp.name))
+    fd, name = tempfile.mkstemp(prefix="xlreport-zip-", suffix=".zip")
+    os.close(fd)
+    n = await run_in_threadpool(_zip_latest, st.store, st.roster.units, Path(name))
     await run_in_threadpool(st.store.log, user.username, "download-zip", None, f"{n}个文件", client_ip(request))
-    return FileResponse(tmp.name, media_type="application/zip", filename="各单位最新提交.zip",
-                        background=BackgroundTask(Path(tmp.name).unlink, missing_ok=True))
+    return FileResponse(name, media_type="application/zip", filename="各单位最新提交.zip",
+                        background=BackgroundTask(Path(name).unlink, missing_ok=True))
 
 
 def _write_summary(store, roster_units: list[str], target: Path) -> None:
@@ -260,7 +262,7 @@ def _code_title(code: str) -> str:
 
 def _analytics_context(store, roster_units: list[str]) -> dict:
     from . import analytics as an
-    from .charts import heatmap, hbar, vbar
+    from .charts import hbar, heatmap, vbar
 
     f = an.load_frames(store, roster_units)
     m = an.problem_matrix(f)
@@ -285,7 +287,7 @@ def _analytics_context(store, roster_units: list[str]) -> dict:
                             max_value=100, unit="%", title="一级指标得分率"),
         "grade_chart": vbar(list(gd["grade"]), [int(v) for v in gd["units"]], title="评价等级分布",
                             colours=["#548235", "#2e75b6", "#f4b183", "#c00000"]),
-        "dept_chart": hbar(list(bd["department"]), [float(v) if v == v else 0.0 for v in bd["mean_total"]],
+        "dept_chart": hbar(list(bd["department"]), [0.0 if math.isnan(float(v)) else float(v) for v in bd["mean_total"]],
                            max_value=100, unit="分", title="各主管部门平均分"),
         "departments": list(bd.itertuples()),
         "lost_chart": hbar([f"{r.name}（{r.level1}）" for r in lp.itertuples()], [float(r.lost) for r in lp.itertuples()],

@@ -7,7 +7,6 @@ oversize file is refused without being stored whole), then goes through the same
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import unicodedata
@@ -123,7 +122,7 @@ async def upload(request: Request) -> Response:
     output = out_dir / output_name(name)
     try:
         result = await st.pool.run(score_upload, str(source), str(output), name, timeout=st.config.build_timeout)
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         result = {"outcome": Outcome.FAILED.value, "details": None,
                   "reason": f"文件“{name}”处理超时，未能评分。请检查工作簿是否过大，或稍后重试。"}
     except Exception as exc:  # noqa: BLE001 - the worker died: recorded and answered, never a 500

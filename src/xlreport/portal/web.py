@@ -18,7 +18,15 @@ from .auth import User, csrf_token, current_user
 from .config import PortalConfig
 from .jobs import BuildPool
 from .notify import Mailer
-from .store import CHANNEL_TEXT, STATUS_ORDER, Channel, Outcome, Review, Store, UnitStatus
+from .store import (
+    CHANNEL_TEXT,
+    STATUS_ORDER,
+    Channel,
+    Outcome,
+    Review,
+    Store,
+    UnitStatus,
+)
 
 HERE = Path(__file__).parent
 
