@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
-from conftest import SAMPLE_UNITS, free_port
+from conftest import SAMPLE_UNITS, SAMPLES, free_port
 
 
 def _login(base: str, username: str, opener=None) -> str:
@@ -49,13 +49,27 @@ def test_demo_starts_and_every_account_logs_in(tmp_path):
         for unit in SAMPLE_UNITS.values():
             assert f'data-unit="{unit}"' in office
             assert _login(base, unit).startswith(base + "/unit")
+        # A plain form upload (no JavaScript): redirected to the result page.
+        unit_opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        unit_page = _login(base, "海口市医疗保障局", unit_opener)
+        token = re.search(r'data-csrf="([^"]+)"', unit_page).group(1)
+        sample = next(p for p in SAMPLES if p.name.startswith("海口"))
+        boundary = "xlreportboundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{sample.name}\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode() + sample.read_bytes() + \
+            f"\r\n--{boundary}--\r\n".encode()
+        with unit_opener.open(urllib.request.Request(base + "/unit/upload", data=body, headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}"})) as r:
+            assert re.search(r"/submissions/\d+$", r.geturl())
+            assert 'data-testid="total">99.38<' in r.read().decode()
         assert office.count("待审核") >= 2  # two samples are already submitted in the demo
         csrf = re.search(r'data-csrf="([^"]+)"', office).group(1)
         remind = opener.open(urllib.request.Request(base + "/office/remind", data=b"", headers={
             "X-CSRF-Token": csrf, "HX-Request": "true"})).read().decode()
-        assert "已向2个单位发送催报邮件" in remind and "演示模式" in remind
+        assert "已向1个单位发送催报邮件：吴忠市红寺堡区医疗保障局" in remind and "演示模式" in remind
         outbox = re.search(r"已保存到 (\S+?)。", remind).group(1)
-        assert len(list(__import__("pathlib").Path(outbox).glob("*.eml"))) == 2
+        assert len(list(__import__("pathlib").Path(outbox).glob("*.eml"))) == 1
     finally:
         proc.terminate()
         proc.wait(20)
