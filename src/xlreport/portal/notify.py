@@ -10,7 +10,6 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 
 from .config import PortalConfig
 
@@ -99,15 +98,3 @@ def review_notice(title: str, unit: str, decision: str, comment: str, file_name:
     text += f"详情请登录{title}查看：{url}\n\n（本邮件由系统自动发送，请勿直接回复。）\n"
     return Notice(subject, text)
 
-
-def roster_addresses(roster_path: Path | None) -> dict[str, list[str]]:
-    """unit -> its roster addresses, in roster order."""
-    if roster_path is None:
-        return {}
-    from ..mail.roster import load_roster
-
-    roster = load_roster(roster_path)
-    out: dict[str, list[str]] = {}
-    for addr, unit in roster.by_address.items():
-        out.setdefault(unit, []).append(addr)
-    return out
