@@ -419,3 +419,24 @@ def test_simultaneous_uploads_are_all_answered_and_recorded_once(portal):
     store.dispose()
     assert len(set(ids)) == n and len(rows) == before + n
     assert sorted(r["file_name"] for r in rows if r["id"] in ids) == sorted(f"并发{i}.xlsx" for i in range(n))
+
+
+def test_drag_and_drop_upload(portal, context):
+    """A file dropped on the zone is uploaded (XHR with progress) and its result shown."""
+    import base64
+
+    page = login(context, "测试单位甲")
+    expected = build_file(PANZHIHUA, write=False)
+    data = base64.b64encode(PANZHIHUA.read_bytes()).decode()
+    page.evaluate("""([name, data]) => {
+        const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name, {type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'}));
+        const zone = document.getElementById('drop');
+        zone.dispatchEvent(new DragEvent('dragenter', {dataTransfer: dt, bubbles: true}));
+        zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true}));
+    }""", ["拖放.xlsx", data])
+    page.wait_for_selector("[data-testid=total]")
+    assert page.inner_text("[data-testid=total]") == f"{expected.total:.2f}"
+    assert page.locator("#progress").is_hidden()
+    page.wait_for_selector("[data-testid=history] >> text=拖放.xlsx")
