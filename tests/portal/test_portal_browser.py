@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import PASSWORD, SAMPLES, api_upload, login
+from portal_fixtures import PASSWORD, SAMPLES, api_upload, login
 
 from xlreport.pipeline import build_file
 from xlreport.portal.store import Store

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
+from portal_fixtures import fresh_pg_database
 
 from xlreport.portal import analytics as an
 from xlreport.portal.auth import hash_password, password_problem, verify_password
@@ -27,23 +27,17 @@ from xlreport.portal.store import (
 )
 from xlreport.portal.views_unit import safe_file_name
 
-PG_URL = os.environ.get("XLREPORT_TEST_PG_URL")
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         s = Store(f"sqlite:///{tmp_path / 'r.db'}")
     else:
-        if not PG_URL:
-            pytest.skip("XLREPORT_TEST_PG_URL not set")
-        from sqlalchemy import text
-
-        s = Store(PG_URL)
-        with s.engine.begin() as conn:
-            conn.execute(text("TRUNCATE portal_problems, portal_indicator_scores, portal_group_scores, portal_reviews, "
-                              "portal_submissions, portal_invites, portal_accounts, portal_audit, portal_reminders, "
-                              "portal_login_attempts RESTART IDENTITY CASCADE"))
+        with fresh_pg_database() as url:
+            s = Store(url)
+            yield s
+            s.dispose()
+        return
     yield s
     s.dispose()
 

@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
-from conftest import SAMPLE_UNITS, SAMPLES, free_port
+from portal_fixtures import SAMPLE_UNITS, SAMPLES, free_port
 
 
 def _login(base: str, username: str, opener=None) -> str:
