@@ -32,8 +32,13 @@ def pending_mail_rows(store: Store) -> list[dict[str, Any]]:
         return []
     done = store.mail_ids()
     with store.engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(table).order_by(table.c.id)).mappings()]
-    return [r for r in rows if r["id"] not in done]
+        todo = [i for (i,) in conn.execute(select(table.c.id).order_by(table.c.id)) if i not in done]
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(todo), 500):
+            chunk = todo[start:start + 500]
+            rows += [dict(r) for r in conn.execute(select(table).where(table.c.id.in_(chunk))
+                                                   .order_by(table.c.id)).mappings()]
+    return rows
 
 
 def mail_row(r: dict[str, Any], details: dict[str, Any] | None) -> dict[str, Any]:
