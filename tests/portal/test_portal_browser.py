@@ -102,6 +102,9 @@ def test_office_returns_with_comment_and_unit_sees_it(portal, context, shots):
     assert "待审核" in page.inner_text("[data-testid=unit-status]")
     _shot(page, shots, "office_unit_detail")
     page.goto(f"/submissions/{sid}")
+    page.click("button[value=returned]")  # returning needs a comment
+    assert "退回时请填写退回意见" in page.inner_text("#review")
+    assert page.inner_text("[data-testid=review-state]") == "待审核"
     comment = "预算执行率偏差原因分析不够具体，请补充“绩效指标”表第12行的偏差说明后重新提交。"
     page.fill("textarea[name=comment]", comment)
     _shot(page, shots, "office_submission_review")
