@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -247,3 +248,31 @@ def test_two_workers_import_the_same_mail_rows_once(store):
         t.join()
     assert sorted(added) == list(range(1, 31))
     assert len(store.submissions_of("甲")) == 30
+
+
+def test_invite_command(tmp_path: Path):
+    from click.testing import CliRunner
+    from portal_fixtures import write_roster
+
+    from xlreport.cli import main
+
+    write_roster(tmp_path / "名单.xlsx", ["甲局", "乙局"])
+    config = tmp_path / "central.toml"
+    config.write_text('[portal]\nroster = "名单.xlsx"\nbase_url = "https://jx.example.cn/"\n'
+                      '[store]\nurl = "sqlite:///r.db"\n', encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["portal", "invite", "--config", str(config), "--all", "--office", "admin"])
+    assert result.exit_code == 0, result.output
+    links = re.findall(r"^(\S+)\thttps://jx\.example\.cn/invite/(\S+)$", result.output, re.MULTILINE)
+    assert [name for name, _ in links] == ["admin", "甲局", "乙局"]
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    from xlreport.portal.auth import token_hash
+
+    for name, token in links:
+        invite = store.open_invite(token_hash(token))
+        assert invite is not None and store.account(invite["account_id"])["username"] == name
+    assert store.account_by_name("admin")["role"] == "office"
+    assert [a["action"] for a in store.audit_log()] == ["invite"] * 3
+    store.dispose()
+    result = runner.invoke(main, ["portal", "invite", "--config", str(config), "丙局"])
+    assert result.exit_code == 2 and "单位名单中没有“丙局”" in result.output
