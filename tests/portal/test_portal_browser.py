@@ -443,3 +443,25 @@ def test_drag_and_drop_upload(portal, context):
     assert page.inner_text("[data-testid=total]") == f"{expected.total:.2f}"
     assert page.locator("#progress").is_hidden()
     page.wait_for_selector("[data-testid=history] >> text=拖放.xlsx")
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("multipart/form-data", b"garbage"),
+    ("multipart/form-data; boundary=xx", b"garbage"),
+    ("multipart/form-data; boundary=xx",
+     b'--xx\r\nContent-Disposition: form-data; name="file"; filename="a.xlsx"\r\n\r\nabc'),  # cut short
+    ("multipart/form-data; boundary=xx", b"".join(
+        f'--xx\r\nContent-Disposition: form-data; name="file"; filename="{i}.xlsx"\r\n\r\nabc\r\n'.encode()
+        for i in range(3)) + b"--xx--\r\n"),  # more than one file
+    ("multipart/form-data; boundary=xx",
+     b'--xx\r\nContent-Disposition: form-data; name="note"\r\n\r\n' + b"a" * 200_000 + b"\r\n--xx--\r\n"),
+    ("application/x-www-form-urlencoded", b"file=abc"),
+    ("text/plain", b""),
+])
+def test_malformed_upload_bodies_get_a_message_not_a_500(portal, context, content_type, body):
+    page = login(context, "测试单位甲")
+    csrf = page.get_attribute("body", "data-csrf")
+    response = page.request.post("/unit/upload", data=body, headers={
+        "Content-Type": content_type, "X-CSRF-Token": csrf, "X-Requested-With": "XMLHttpRequest"})
+    assert response.status == 400
+    assert "上传" in response.text() or "请选择" in response.text()
