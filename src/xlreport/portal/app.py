@@ -99,6 +99,8 @@ async def _error_page(request: Request, exc: Exception) -> Response:
     if status == 401:
         if request.headers.get("hx-request") == "true":
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        if request.headers.get("x-requested-with") == "XMLHttpRequest":  # the upload script goes to /login
+            return PlainTextResponse("登录已过期，请重新登录。", status_code=401)
         return redirect("/login")
     detail = getattr(exc, "detail", "") if status != 500 else ""
     messages = {404: "页面不存在，或您无权查看。", 403: "请求被拒绝。", 405: "不支持该操作。",
