@@ -276,3 +276,55 @@ def test_invite_command(tmp_path: Path):
     store.dispose()
     result = runner.invoke(main, ["portal", "invite", "--config", str(config), "丙局"])
     assert result.exit_code == 2 and "单位名单中没有“丙局”" in result.output
+
+
+def test_send_many_uses_one_connection_and_survives_a_refusal(tmp_path):
+    """催报 to many units: one SMTP session; a refused message does not stop the others; a dead server is
+    reported for every unit without waiting on it each time."""
+    from aiosmtpd.controller import Controller
+    from portal_fixtures import free_port
+
+    from xlreport.portal.config import PortalConfig, SmtpSettings
+    from xlreport.portal.notify import Mailer, MailError, Notice
+
+    class Handler:
+        def __init__(self) -> None:
+            self.connections = 0
+            self.accepted: list[list[str]] = []
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            self.connections += 1
+            session.host_name = hostname
+            return responses
+
+        async def handle_RCPT(self, server, session, envelope, address, options):
+            if address.startswith("refused"):
+                return "550 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            self.accepted.append(list(envelope.rcpt_tos))
+            return "250 OK"
+
+    handler = Handler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = PortalConfig(path=None, url="sqlite://", data_dir=tmp_path, roster=None,
+                              smtp=SmtpSettings(host="127.0.0.1", port=port, ssl=False, from_="c@office.example.cn"))
+        items = [(["a@u.cn"], Notice("s", "b")), (["c@u.cn"], Notice("s", "b")), (["refused@u.cn"], Notice("s", "b")),
+                 ([], Notice("s", "b")), (["b@u.cn", "b2@u.cn"], Notice("s", "b"))]
+        results = Mailer(config).send_many(items)
+    finally:
+        controller.stop()
+    assert results[0] == "已发送至a@u.cn" and results[4] == "已发送至b@u.cn、b2@u.cn"
+    assert isinstance(results[2], MailError) and isinstance(results[3], MailError)
+    assert handler.accepted == [["a@u.cn"], ["c@u.cn"], ["b@u.cn", "b2@u.cn"]]
+    assert handler.connections == 2  # one for a, c and the refused one; a fresh one after the refusal
+    dead = PortalConfig(path=None, url="sqlite://", data_dir=tmp_path, roster=None,
+                        smtp=SmtpSettings(host="127.0.0.1", port=free_port(), ssl=False, from_="c@office.example.cn",
+                                          timeout=5))
+    results = Mailer(dead).send_many([(["a@u.cn"], Notice("s", "b"))] * 3)
+    assert all(isinstance(r, MailError) and "无法连接发信服务器" in str(r) for r in results)

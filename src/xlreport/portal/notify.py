@@ -59,21 +59,83 @@ class Mailer:
             path = self.config.outbox_dir / f"{msg['Message-ID'].strip('<>').replace('@', '_')}.eml"
             path.write_bytes(bytes(msg))
             return f"演示模式：未真正发送，邮件已保存到 {path}"
-        context = ssl.create_default_context()
+        client = self._connect()
+        try:
+            self._send(client, msg, to)
+        finally:
+            self._close(client)
+        return "已发送至" + "、".join(to)
+
+    def send_many(self, items: list[tuple[list[str], Notice]]) -> list[str | MailError]:
+        """Many messages over one SMTP connection (催报 to 200 units), reconnecting after a failure.
+
+        One result per item, in order: what happened, or the MailError for that item.
+        """
+        if self.config.smtp is None:
+            results: list[str | MailError] = []
+            for to, notice in items:
+                try:
+                    results.append(self.send(to, notice))
+                except MailError as exc:
+                    results.append(exc)
+            return results
+        results = []
+        client = None
+        unreachable: MailError | None = None  # the server cannot be reached: do not wait on it 200 times
+        for to, notice in items:
+            if not to:
+                results.append(MailError("单位名单中没有该单位的电子邮箱"))
+                continue
+            if unreachable is not None:
+                results.append(unreachable)
+                continue
+            try:
+                client = client or self._connect()
+            except MailError as exc:
+                unreachable = exc
+                results.append(exc)
+                continue
+            try:
+                self._send(client, self._message(to, notice), to)
+                results.append("已发送至" + "、".join(to))
+            except MailError as exc:  # this message failed; a fresh connection for the next one
+                results.append(exc)
+                self._close(client)
+                client = None
+        self._close(client)
+        return results
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = self.config.smtp
+        assert smtp is not None
+        context = ssl.create_default_context()  # verified TLS, the system trust store
         try:
             if smtp.ssl:
                 client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
             else:
                 client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-            with client:
-                if smtp.starttls:
-                    client.starttls(context=context)
-                if smtp.user:
-                    client.login(smtp.user, smtp.password() or "")
-                client.send_message(msg, from_addr=smtp.from_, to_addrs=to)
+            if smtp.starttls:
+                client.starttls(context=context)
+            if smtp.user:
+                client.login(smtp.user, smtp.password() or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(f"无法连接发信服务器：{type(exc).__name__}: {exc}") from exc
+        return client
+
+    def _send(self, client: smtplib.SMTP, msg: EmailMessage, to: list[str]) -> None:
+        try:
+            client.send_message(msg, from_addr=self.config.smtp.from_, to_addrs=to)  # type: ignore[union-attr]
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"发送失败：{type(exc).__name__}: {exc}") from exc
-        return "已发送至" + "、".join(to)
+
+    @staticmethod
+    def _close(client: smtplib.SMTP | None) -> None:
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
 
 
 def reminder_notice(title: str, unit: str, status: str, url: str) -> Notice:

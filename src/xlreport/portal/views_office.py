@@ -145,20 +145,20 @@ async def remind(request: Request) -> Response:
     interval = timedelta(hours=st.config.remind_interval_hours)
     sent, skipped_recent, failed = [], [], []
     if not st.mailer.available:
-        results = {"error": "未配置发信服务器（central.toml 的 [smtp] 一节），无法发送催报邮件。"}
-        return render(request, "_remind_result.html", results, status_code=409)
+        return render(request, "_remind_result.html",
+                      {"error": "未配置发信服务器（central.toml 的 [smtp] 一节），无法发送催报邮件。"}, status_code=409)
+    claimed = []
     for r in targets:
         reminder_id = await run_in_threadpool(st.store.claim_reminder, r.unit, user.username, interval)
         if reminder_id is None:
             skipped_recent.append(r.unit)
-            continue
-        addresses = st.roster.addresses.get(r.unit, [])
-        error = None
-        try:
-            await run_in_threadpool(st.mailer.send, addresses,
-                                    reminder_notice(st.config.title, r.unit, r.status.value, st.config.public_url()))
-        except MailError as exc:
-            error = str(exc)
+        else:
+            claimed.append((r, reminder_id, st.roster.addresses.get(r.unit, [])))
+    url = st.config.public_url()
+    results = await run_in_threadpool(st.mailer.send_many, [
+        (addresses, reminder_notice(st.config.title, r.unit, r.status.value, url)) for r, _, addresses in claimed])
+    for (r, reminder_id, addresses), result in zip(claimed, results, strict=True):
+        error = str(result) if isinstance(result, MailError) else None
         await run_in_threadpool(st.store.finish_reminder, reminder_id, addresses, error)
         (failed if error else sent).append((r.unit, error))
     await run_in_threadpool(st.store.log, user.username, "remind", f"{len(targets)}个单位",
