@@ -196,7 +196,7 @@ def test_safe_file_name(raw, expected):
     assert safe_file_name(raw) == expected
 
 
-def test_config_errors_are_chinese(tmp_path: Path):
+def test_config_errors_are_chinese(tmp_path: Path, monkeypatch):
     path = tmp_path / "central.toml"
     path.write_text("[portal]\nprot = 1\n", encoding="utf-8")
     with pytest.raises(PortalConfigError) as exc:
@@ -209,6 +209,12 @@ def test_config_errors_are_chinese(tmp_path: Path):
     config = load_portal_config(path)
     assert config.host == "127.0.0.1" and config.roster == tmp_path / "名单.xlsx"
     assert config.url == f"sqlite:///{(tmp_path / 'r.db').resolve()}"
+    path.write_text('[store]\nurl = "postgresql+psycopg://portal@db.example.cn/xlreport"\n'
+                    'password_env = "XLREPORT_TEST_DB_PASSWORD"\n', encoding="utf-8")
+    with pytest.raises(PortalConfigError, match="XLREPORT_TEST_DB_PASSWORD 未设置"):
+        load_portal_config(path)
+    monkeypatch.setenv("XLREPORT_TEST_DB_PASSWORD", "s3cret/with@signs")
+    assert load_portal_config(path).url == "postgresql+psycopg://portal:s3cret%2Fwith%40signs@db.example.cn/xlreport"
     with pytest.raises(PortalConfigError, match="找不到平台配置文件"):
         load_portal_config(tmp_path / "none.toml")
 

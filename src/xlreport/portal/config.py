@@ -156,7 +156,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
     p = data.get("portal") or {}
     _unknown(path, p, "portal", PORTAL_KEYS)
     s = data.get("store") or {}
-    _unknown(path, s, "store", {"url"})
+    _unknown(path, s, "store", {"url", "password_env"})
     roster = _get(path, p, "portal", "roster", str, None)
     offices = p.get("office_accounts", ["admin"])
     if not isinstance(offices, list) or not all(isinstance(o, str) and o for o in offices):
@@ -179,9 +179,18 @@ def load_portal_config(path: str | Path) -> PortalConfig:
             timeout=_get(path, t, "smtp", "timeout", float, 30.0))
         if "@" not in smtp.from_:
             raise PortalConfigError.make(path, f"[smtp] from 应为邮箱地址，现为“{smtp.from_}”。")
+    url = _sqlite_url(_get(path, s, "store", "url", str, "sqlite:///xlreport.db"), base)
+    password_env = _get(path, s, "store", "password_env", str, None)
+    if password_env:
+        from sqlalchemy.engine import make_url
+
+        value = os.environ.get(password_env)
+        if value is None:
+            raise PortalConfigError.make(path, f"[store] 指定的环境变量 {password_env} 未设置。请先设置该环境变量（其值为数据库密码）。")
+        url = make_url(url).set(password=value).render_as_string(hide_password=False)
     config = PortalConfig(
         path=path,
-        url=_sqlite_url(_get(path, s, "store", "url", str, "sqlite:///xlreport.db"), base),
+        url=url,
         data_dir=_resolve(base, _get(path, p, "portal", "data_dir", str, "portal-data")),
         roster=_resolve(base, roster) if roster else None,
         host=_get(path, p, "portal", "host", str, "127.0.0.1"),
