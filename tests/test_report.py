@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 import zipfile
 from decimal import Decimal
 
@@ -250,8 +249,8 @@ def test_pdf_with_libreoffice(tmp_path):
     assert notice is None and pdf == tmp_path / "r.pdf" and pdf.read_bytes().startswith(b"%PDF")
 
 
-# Performance -------------------------------------------------------------------------------------
-def test_render_time_for_sixty_indicators(tmp_path):
+# Sixty indicators (how fast: benchmarks/bench_timings.py) ----------------------------------------
+def test_report_for_sixty_indicators(tmp_path):
     rows = []
     groups = [("产出指标", "数量指标"), ("产出指标", "质量指标"), ("效益指标", "社会效益指标"),
               ("满意度指标", "服务对象满意度指标")]
@@ -262,12 +261,7 @@ def test_render_time_for_sixty_indicators(tmp_path):
                               explanation=f"第{i + 1}项指标的完成情况说明，全年完成97.5%。"))
     ev = make_evaluation(schema.TYPE_PROJECT, rows, budget(100, 95, 100), FULL_TEXTS)
     assert ev.complete
-    write_report(ev, tmp_path / "warm.docx")
-    start = time.perf_counter()
     rb = write(ev, tmp_path)
-    elapsed = time.perf_counter() - start
-    print(f"render 60 indicators: {elapsed:.3f}s")
-    assert elapsed < 1.5
     check_report(ev, rb)
 
 

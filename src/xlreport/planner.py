@@ -11,7 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from . import __version__, schema
+from . import schema
+from ._version import __version__
 from .grid import split_a1
 from .model import Evaluation, GroupResult
 from .plan import (
@@ -23,6 +24,7 @@ from .plan import (
     STYLE_TITLE,
     STYLE_TOTAL,
     CellWrite,
+    Layout,
     Link,
     Mark,
     OutputSheet,
@@ -57,13 +59,13 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=key)
 
 
-def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan) -> None:
-    sheet = layout["sheet_names"].get(schema.SHEET_INDICATORS)
-    header_row = layout.get("indicator_header_row") or 0
+def _indicator_writes(ev: Evaluation, layout: Layout, plan: WritePlan) -> None:
+    sheet = layout.sheet_names.get(schema.SHEET_INDICATORS)
+    header_row = layout.indicator_header_row
     if not sheet or not header_row:
         return
-    cols = dict(layout["indicator_columns"])
-    next_col = max([layout.get("indicator_max_col", 0), *cols.values()]) + 1
+    cols = dict(layout.indicator_columns)
+    next_col = max([layout.indicator_max_col, *cols.values()]) + 1
     for label in schema.INDICATOR_OUTPUTS:
         if label.key not in cols:  # a hand-built workbook without output columns: add them
             cols[label.key] = next_col
@@ -83,7 +85,7 @@ def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan) -> None:
         for key, (value, number_format) in values.items():
             plan.writes.append(CellWrite(sheet, row, cols[key], value, number_format))
     # Clear stale outputs on rows that are no longer indicators (idempotent rebuilds).
-    for row in range(header_row + 1, layout.get("indicator_max_row", header_row) + 1):
+    for row in range(header_row + 1, layout.indicator_max_row + 1):
         if row not in written:
             for label in schema.INDICATOR_OUTPUTS:
                 plan.writes.append(CellWrite(sheet, row, cols[label.key], None))
@@ -205,7 +207,7 @@ def _clean(value):
     return _ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
-def make_plan(ev: Evaluation, layout: dict, now: datetime | None = None) -> WritePlan:
+def make_plan(ev: Evaluation, layout: Layout, now: datetime | None = None) -> WritePlan:
     plan = WritePlan()
     _indicator_writes(ev, layout, plan)
     _budget_writes(ev, plan)
