@@ -17,6 +17,8 @@ from portal_fixtures import PASSWORD, SAMPLES, api_upload, login
 from xlreport.pipeline import build_file
 from xlreport.portal.store import Store
 
+pytestmark = pytest.mark.slow  # a real server (and browser): seconds, still in the default run
+
 HAIKOU = next(p for p in SAMPLES if p.name.startswith("海口"))
 LINZE = next(p for p in SAMPLES if p.name.startswith("临泽"))
 PANZHIHUA = next(p for p in SAMPLES if p.name.startswith("攀枝花"))

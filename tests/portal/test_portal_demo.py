@@ -11,7 +11,10 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
+import pytest
 from portal_fixtures import SAMPLE_UNITS, SAMPLES, free_port
+
+pytestmark = pytest.mark.slow  # real servers: seconds, still in the default run
 
 
 def _login(base: str, username: str, opener=None) -> str:

@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import pytest
 from portal_fixtures import (
     SAMPLES,
     Smtp,
@@ -27,6 +28,8 @@ from portal_fixtures import (
 
 from xlreport.portal.auth import hash_password
 from xlreport.portal.store import Role, Store
+
+pytestmark = pytest.mark.slow  # real servers: seconds, still in the default run
 
 PASSWORD = "pg-password-123"
 UNITS = [f"并行单位{i}" for i in range(1, 7)]
