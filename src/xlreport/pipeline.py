@@ -33,6 +33,10 @@ def score_grid(grid: BookGrid, now: datetime | None = None) -> tuple[Evaluation,
 
     wb_input, problems, layout = read_workbook(grid)
     evaluation = evaluate(wb_input, problems)
+    if layout.form is not None:  # an official 自评表: compare the unit's own 得分
+        from .form_writeback import check_stated_scores
+
+        check_stated_scores(evaluation, layout.form)
     return evaluation, make_plan(evaluation, layout, now)
 
 

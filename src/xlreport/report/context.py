@@ -213,11 +213,13 @@ def _budget(evaluation: Evaluation) -> dict[str, Any]:
     threshold = b.threshold if b.threshold is not None else Decimal(90)
     lines = []
     parts = []
-    for key in _BUDGET_ORDER:
+    # rows in the workbook's order: an official form's own rows (政府性基金, 单位资金, 基本支出 …) too
+    order = sorted(lines_in, key=lambda k: min((r.row for r in lines_in[k].refs.values()), default=0))
+    for key in ["total", *(k for k in order if k != "total")]:
         line = lines_in.get(key)
         if line is None and key != "total":
             continue
-        label = _BUDGET_NAMES[key]
+        label = _BUDGET_NAMES.get(key) or line.label
         initial = line.initial if line else b.initial
         annual = line.annual if line else b.annual
         executed = line.executed if line else b.executed
@@ -231,7 +233,7 @@ def _budget(evaluation: Evaluation) -> dict[str, Any]:
         elif annual is not None and annual > 0 and executed is not None:
             row["rate"] = fmt_percent(executed / annual * HUNDRED)
         lines.append(row)
-        if key != "total" and annual:
+        if key != "total" and annual and (line is None or line.group != "expense"):  # one split in the sentence
             parts.append(f"{label.removeprefix('其中：')}{fmt(annual)}万元")
     unspent = None
     if b.annual is not None and b.executed is not None and b.annual > b.executed:
