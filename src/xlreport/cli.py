@@ -24,7 +24,7 @@ __all__ = ["EXIT_INTERNAL", "collect_workbooks", "main"]
 # attribute of the same name is the click group). Imported only when the command is used or
 # listed, so `xlreport build` never pays for the mail/Excel/summary machinery.
 OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli",
-                   "bundle": "xlreport.bundle_cli"}
+                   "bundle": "xlreport.bundle_cli", "serve": "xlreport.portal.cli", "portal": "xlreport.portal.cli"}
 
 
 HELP_TEXT = "显示本帮助并退出。"
