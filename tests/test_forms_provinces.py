@@ -261,3 +261,13 @@ def test_province_form_slips_are_named(tmp_path, kind):
              "guangdong": ("支撑政务应用数量", "18.4")}
     name, figure = slips[kind]
     assert any(name in m and figure in m for m in differs), differs
+
+
+def test_export_in_yuan_under_a_money_note_is_read_in_wan_yuan(tmp_path):
+    """'金额单位：元' under the title: 12,000,000 is 1200万元, never 12000000万元 nor an error."""
+    _, _, outcome, *_ = _build(tmp_path, "guangdong")
+    ev = outcome.evaluation
+    assert (ev.budget.annual, ev.budget.executed, ev.budget.rate) == (1200, 1148, Decimal("95.67"))
+    assert not any(p.code.startswith("budget-unit") for p in ev.problems)
+    # the reason typed under 扣分原因 is the deviation analysis: no warning that it is missing
+    assert not any(p.code == "deviation-missing" and "系统可用率" in p.message for p in ev.problems)
