@@ -271,3 +271,19 @@ def test_export_in_yuan_under_a_money_note_is_read_in_wan_yuan(tmp_path):
     assert not any(p.code.startswith("budget-unit") for p in ev.problems)
     # the reason typed under 扣分原因 is the deviation analysis: no warning that it is missing
     assert not any(p.code == "deviation-missing" and "系统可用率" in p.message for p in ev.problems)
+
+
+def test_anhui_total_row_typed_as_zero_is_named_against_its_sub_rows(tmp_path):
+    """As published, Chizhou's 年度资金总额 row reads 0 / 0 / 0 while 其中：本年财政拨款 holds
+    90 / 89.974: the 执行率 cannot be computed, and the sub-row that disagrees is named."""
+    wb, *_ = anhui_chizhou()
+    ws = wb.active
+    ws["C7"], ws["D7"], ws["E7"] = 0, 0, 0
+    path = tmp_path / "zero.xlsx"
+    wb.save(path)
+    outcome = build_file(path, output=tmp_path / "o.xlsx", report=False, now=NOW)
+    found = {p.code: p for p in outcome.evaluation.problems}
+    assert outcome.exit_code == 1 and outcome.evaluation.total is None
+    assert found["budget-missing"].cell == "D7" and found["budget-missing"].sheet == "Sheet1"
+    subrows = [p.message for p in outcome.evaluation.problems if p.code == "budget-subrows"]
+    assert any("90万元" in m and "0万元" in m for m in subrows), subrows
