@@ -287,3 +287,12 @@ def test_anhui_total_row_typed_as_zero_is_named_against_its_sub_rows(tmp_path):
     assert found["budget-missing"].cell == "D7" and found["budget-missing"].sheet == "Sheet1"
     subrows = [p.message for p in outcome.evaluation.problems if p.code == "budget-subrows"]
     assert any("90万元" in m and "0万元" in m for m in subrows), subrows
+
+
+def test_system_codes_are_no_part_of_the_unit_names(tmp_path):
+    """Forms exported from the 一体化 system prefix names with codes ('219001-…'); the report
+    names the unit without them, the cell keeps them."""
+    path, out, outcome, *_ = _build(tmp_path, "anhui")
+    info = outcome.evaluation.info
+    assert (info.department, info.unit) == ("池州市贵池区棠溪镇人民政府", "池州市贵池区棠溪镇人民政府")
+    assert openpyxl.load_workbook(out).worksheets[0]["G5"].value == "219001-池州市贵池区棠溪镇人民政府"
