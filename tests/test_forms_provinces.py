@@ -296,3 +296,13 @@ def test_system_codes_are_no_part_of_the_unit_names(tmp_path):
     info = outcome.evaluation.info
     assert (info.department, info.unit) == ("池州市贵池区棠溪镇人民政府", "池州市贵池区棠溪镇人民政府")
     assert openpyxl.load_workbook(out).worksheets[0]["G5"].value == "219001-池州市贵池区棠溪镇人民政府"
+
+
+@pytest.mark.parametrize(("kind", "row", "note"), [
+    ("sichuan", 1, "实际完成12次，未达到≤10次的目标"),
+    ("guangdong", 2, "实际完成25分钟，达到≤30分钟的目标"),
+])
+def test_operator_in_its_own_column_is_shown_with_the_target(tmp_path, kind, row, note):
+    """指标性质/指标方向 in its own column: '未达到10次的目标' for 12 against ≤10 would read wrong."""
+    _, _, outcome, *_ = _build(tmp_path, kind)
+    assert outcome.evaluation.indicators[row].note.startswith(note)

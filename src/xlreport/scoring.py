@@ -202,7 +202,11 @@ def _display_actual(actual: Actual) -> str:
 
 def _display_target(target: Target, unit_col: str) -> str:
     if target.kind in ("number", "range"):
-        return display_text(target.text, target.unit or unit_col or None)
+        shown = display_text(target.text, target.unit or unit_col or None)
+        if target.kind == "number" and target.op not in (None, Op.RANGE) and not target.implicit \
+                and not shown.startswith(target.op.value):
+            shown = target.op.value + shown  # the operator sits in its own 指标性质/指标方向 column
+        return shown
     return display_text(target.text)
 
 
