@@ -301,6 +301,8 @@ def test_system_codes_are_no_part_of_the_unit_names(tmp_path):
 @pytest.mark.parametrize(("kind", "row", "note"), [
     ("sichuan", 1, "实际完成12次，未达到≤10次的目标"),
     ("guangdong", 2, "实际完成25分钟，达到≤30分钟的目标"),
+    ("anhui", 4, "实际完成89.974万元，达到≤90万元的目标"),  # a bare number read in the target's unit
+    ("anhui", 1, "实际完成100%，达到≥100%的目标"),  # '≥100百分比' against a bare 100
 ])
 def test_operator_in_its_own_column_is_shown_with_the_target(tmp_path, kind, row, note):
     """指标性质/指标方向 in its own column: '未达到10次的目标' for 12 against ≤10 would read wrong."""
