@@ -6,6 +6,7 @@ from xlreport.bundle import BUNDLE_FAILURES
 from xlreport.excel import BOOK_FAILURES
 from xlreport.failures import FILE_FAILURES
 from xlreport.problems import CATALOGUE
+from xlreport.rules import RULES_FAILURES
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -16,7 +17,8 @@ def test_every_problem_code_is_documented():
 
 
 def test_every_file_failure_code_is_documented():
-    codes = [*FILE_FAILURES, *BUNDLE_FAILURES, *BOOK_FAILURES, "report-template-invalid", "report-write-failed"]
+    codes = [*FILE_FAILURES, *RULES_FAILURES, *BUNDLE_FAILURES, *BOOK_FAILURES, "report-template-invalid",
+             "report-write-failed"]
     missing = [code for code in codes if f"`{code}`" not in README]
     assert not missing, f"README 缺少文件错误代码：{missing}"
 

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from xlsx_compare import diff_workbooks, snapshot
 
 from xlreport import schema, template
+from xlreport.rules import default_profile
 
 REGENERATE = "run `uv run python -m xlreport.template` to regenerate"
 TYPES = schema.REPORT_TYPES
@@ -82,6 +83,8 @@ def test_sheet_order_active_sheet_and_meta(report_type: str) -> None:
         ["template_id", schema.TEMPLATE_ID],
         ["template_version", schema.TEMPLATE_VERSION],
         ["report_type", report_type],
+        ["rules_name", "国家标准"],
+        ["rules_hash", default_profile().digest],
     ]
     assert all(ws.sheet_state == "visible" for ws in wb.worksheets if ws.title != schema.SHEET_META)
 
@@ -115,6 +118,7 @@ def test_every_info_label_present_with_defaults(report_type: str) -> None:
 EXPECTED_LISTS = {
     (schema.SHEET_INFO, schema.REPORT_TYPES),
     (schema.SHEET_INFO, schema.DEFAULT_HANDLING),
+    (schema.SHEET_INFO, ("国家标准", "一体化")),  # the built-in rules profiles
     (schema.SHEET_BUDGET, schema.BUDGET_METHODS),
     (schema.SHEET_INDICATORS, schema.NATURES),
     (schema.SHEET_INDICATORS, schema.METHODS),

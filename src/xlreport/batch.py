@@ -48,12 +48,17 @@ def warm_up(report: bool) -> None:
             pass
 
 
-def build_one(path: Path, output: Path | None, report: bool, templates_dir: Path | None, pdf: bool) -> BatchRow:
-    """Runs in a worker process; returns only small, picklable facts."""
+def build_one(path: Path, output: Path | None, report: bool, templates_dir: Path | None, pdf: bool,
+              rules=None) -> BatchRow:
+    """Runs in a worker process; returns only small, picklable facts.
+
+    ``rules``: the RulesProfile every file is scored with (None: each workbook's own 评分规则).
+    """
     from .pipeline import build_file
 
     try:
-        outcome = build_file(path, output=output, report=report, templates_dir=templates_dir, pdf=pdf)
+        outcome = build_file(path, output=output, report=report, templates_dir=templates_dir, pdf=pdf,
+                             rules=rules)
     except Exception as exc:  # noqa: BLE001 - a bug must not stop the other files
         return _internal(path, f"{type(exc).__name__}: {exc}")
     total = f"{outcome.total:.2f}" if outcome.total is not None else "—"
@@ -79,11 +84,11 @@ def _context():
 
 def _run_pool(paths: list[Path], workers: int, args: tuple, on_row) -> list[Path]:
     """Build paths in one pool; returns the paths whose worker died (pool broken)."""
-    output_dir, report, templates_dir, pdf = args
+    output_dir, report, templates_dir, pdf, rules = args
     broken: list[Path] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=warm_up,
                              initargs=(report,)) as pool:
-        futures = {pool.submit(build_one, p, _target(p, output_dir), report, templates_dir, pdf): p
+        futures = {pool.submit(build_one, p, _target(p, output_dir), report, templates_dir, pdf, rules): p
                    for p in paths}
         on_row(None)  # all submitted: the caller may start showing progress
         for future in as_completed(futures):
@@ -101,7 +106,7 @@ def _run_pool(paths: list[Path], workers: int, args: tuple, on_row) -> list[Path
 
 def build_all(paths: list[Path], *, output_dir: Path | None = None, report: bool = True,
               templates_dir: Path | None = None, pdf: bool = False, workers: int | None = None,
-              on_row=None, on_start=None) -> list[BatchRow]:
+              on_row=None, on_start=None, rules=None) -> list[BatchRow]:
     """Build every file (all cores); rows in the order of ``paths``. No printing."""
     workers = max(1, min(len(paths), workers or os.cpu_count() or 1))
     rows: list[BatchRow] = []
@@ -118,11 +123,11 @@ def build_all(paths: list[Path], *, output_dir: Path | None = None, report: bool
         if on_row:
             on_row(row)
 
-    args = (output_dir, report, templates_dir, pdf)
+    args = (output_dir, report, templates_dir, pdf, rules)
     if workers == 1:
         take(None)
         for path in paths:
-            take(build_one(path, _target(path, output_dir), report, templates_dir, pdf))
+            take(build_one(path, _target(path, output_dir), report, templates_dir, pdf, rules))
     else:
         warm_up(report)  # once, in the parent: forked workers start warm
         broken = _run_pool(paths, workers, args, take)
@@ -136,7 +141,7 @@ def build_all(paths: list[Path], *, output_dir: Path | None = None, report: bool
 
 def run_batch(paths: list[Path], *, output_dir: Path | None = None, report: bool = True,
               templates_dir: Path | None = None, pdf: bool = False, console=None,
-              workers: int | None = None) -> int:
+              workers: int | None = None, rules=None) -> int:
     """Build every file with a progress bar; print a table; return the worst exit code."""
     from rich.console import Console
     from rich.progress import (
@@ -167,7 +172,7 @@ def run_batch(paths: list[Path], *, output_dir: Path | None = None, report: bool
 
     try:
         rows = build_all(paths, output_dir=output_dir, report=report, templates_dir=templates_dir, pdf=pdf,
-                         workers=workers, on_start=progress.start, on_row=advance)
+                         workers=workers, on_start=progress.start, on_row=advance, rules=rules)
     finally:
         progress.stop()
     table = Table(header_style="bold")
@@ -178,6 +183,8 @@ def run_batch(paths: list[Path], *, output_dir: Path | None = None, report: bool
         table.add_row(row.path.name, row.total, row.grade, str(row.errors), str(row.warnings), note)
     console.print(table)
     done = sum(1 for r in rows if r.exit_code == EXIT_OK)
+    if rules is not None:
+        console.print(f"评分规则：{rules.name}（{rules.title}，参数摘要{rules.digest}），适用于全部工作簿。")
     console.print(f"共{len(rows)}个工作簿：{done}个评分完成，"
                   f"{sum(1 for r in rows if r.exit_code == EXIT_ERRORS)}个有错误，"
                   f"{sum(1 for r in rows if r.exit_code >= EXIT_UNUSABLE)}个无法处理。")

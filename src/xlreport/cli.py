@@ -101,15 +101,31 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+RULES_HELP = ("评分规则：内置规则的代号或名称（national 国家标准、yitihua 一体化），或评分规则文件（.toml）。"
+              "指定后不论工作簿“评分规则”填写什么，一律按此规则评分。说明见 docs/rules.md。")
+
+
+def _rules(spec: str | None):
+    """--rules NAME|FILE, loaded once (a bad profile stops here with a Chinese message)."""
+    if spec is None:
+        return None
+    from .rules import load_profile
+
+    return load_profile(spec)
+
+
 @main.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--type", "report_type", type=click.Choice(schema.REPORT_TYPES), default=schema.TYPE_PROJECT,
               show_default=True, help="报告类型。")
 @click.option("--force", is_flag=True, help="文件已存在时覆盖（原文件中填写的内容会丢失）。")
-def new(out: Path, report_type: str, force: bool) -> None:
+@click.option("--rules", "rules_spec", metavar="NAME|FILE",
+              help="模板携带的评分规则（写入“评分规则”并预填其设置）；默认国家标准。")
+def new(out: Path, report_type: str, force: bool, rules_spec: str | None) -> None:
     """生成空白的绩效自评工作簿模板。"""
     from .template import write_template
 
+    rules = _rules(rules_spec)
     if out.suffix.lower() not in WORKBOOK_SUFFIXES:
         out = out.with_suffix(".xlsx")
     if out.exists() and not force:
@@ -117,7 +133,7 @@ def new(out: Path, report_type: str, force: bool) -> None:
 
         raise FileRejected.make("file-exists", path=out)
     try:
-        path = write_template(out, report_type)
+        path = write_template(out, report_type, rules)
     except OSError as exc:
         raise XlreportError("file-write-failed", f"无法写入“{out}”：{exc.strerror or exc}。请检查文件夹写入权限。") from exc
     click.echo(f"已生成{report_type}模板：{path}")
@@ -146,17 +162,33 @@ def _console():
 
 @main.command()
 @click.argument("workbook", type=click.Path(path_type=Path))
-def check(workbook: Path) -> None:
+@click.option("--rules", "rules_spec", metavar="NAME|FILE", help=RULES_HELP)
+def check(workbook: Path, rules_spec: str | None) -> None:
     """只校验并评分，不写回文件，逐条列出问题。"""
     from .pipeline import build_file
 
-    outcome = build_file(workbook, write=False)
+    outcome = build_file(workbook, write=False, rules=_rules(rules_spec))
     if outcome.failure is not None:
         click.echo(outcome.failure.message, err=True)
         sys.exit(outcome.exit_code)
     echo_problems(outcome.problems)
     click.echo(outcome.summary)
     sys.exit(outcome.exit_code)
+
+
+@main.command("rules")
+@click.argument("spec", required=False, metavar="[NAME|FILE]")
+def rules_command(spec: str | None) -> None:
+    """列出内置评分规则，或检查并逐条列出一个评分规则（文件）。"""
+    from .rules import builtin_profiles, describe, load_profile
+
+    if spec is None:
+        for profile in builtin_profiles().values():
+            click.echo(f"{profile.id}\t{profile.name}\t{profile.title}（参数摘要 {profile.digest}）")
+        click.echo("用 xlreport rules 代号或文件 查看每条规则；写法见 docs/rules.md。")
+        return
+    for line in describe(load_profile(spec)):
+        click.echo(line)
 
 
 @main.command()
@@ -169,26 +201,28 @@ def check(workbook: Path) -> None:
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
               help="报告模板文件夹，用于替换默认的措辞和版式。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF（需已安装）。")
+@click.option("--rules", "rules_spec", metavar="NAME|FILE", help=RULES_HELP)
 def build(paths: tuple[Path, ...], output: Path | None, report_path: Path | None, no_report: bool,
-          templates_dir: Path | None, pdf: bool) -> None:
+          templates_dir: Path | None, pdf: bool, rules_spec: str | None) -> None:
     """校验、评分，写回工作簿并生成自评报告。"""
+    rules = _rules(rules_spec)
     workbooks = collect_workbooks(paths, exclude=output if output is not None and output.is_dir() else None)
     if not workbooks:
         click.echo("没有找到要处理的工作簿（.xlsx / .xlsm）。", err=True)
         sys.exit(EXIT_UNUSABLE)
     if len(workbooks) == 1 and not (output and output.is_dir()):
-        sys.exit(_build_one(workbooks[0], output, not no_report, report_path, templates_dir, pdf))
+        sys.exit(_build_one(workbooks[0], output, not no_report, report_path, templates_dir, pdf, rules))
     if report_path is not None:
         click.echo("--report 只能用于单个工作簿；批量处理时报告与各工作簿放在一起。", err=True)
         sys.exit(EXIT_UNUSABLE)
     from .batch import run_batch
 
     sys.exit(run_batch(workbooks, output_dir=output, report=not no_report, templates_dir=templates_dir,
-                       pdf=pdf, console=_console()))
+                       pdf=pdf, console=_console(), rules=rules))
 
 
 def _build_one(workbook: Path, output: Path | None, report: bool, report_path: Path | None,
-               templates_dir: Path | None, pdf: bool) -> int:
+               templates_dir: Path | None, pdf: bool, rules=None) -> int:
     """One workbook, answered as fast as the work allows.
 
     A one-shot process: the cycle collector is paused while the workbook is built (nothing
@@ -208,7 +242,7 @@ def _build_one(workbook: Path, output: Path | None, report: bool, report_path: P
     gc.disable()
     try:
         outcome = build_file(workbook, output=output, report=report, report_path=report_path,
-                             templates_dir=templates_dir, pdf=pdf)
+                             templates_dir=templates_dir, pdf=pdf, rules=rules)
     finally:
         if enabled:
             gc.enable()

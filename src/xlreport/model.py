@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .grid import RawCell, a1
 from .problems import Level, Problem
+
+if TYPE_CHECKING:
+    from .adjustments import Adjustment
+    from .rules import RulesProfile
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ class BudgetInput:
     rate_ref: Ref | None = None
     score_ref: Ref | None = None
     weight_ref: Ref | None = None
+    method_ref: Ref | None = None  # set when the 执行率评分方法 cell holds a valid method
+    threshold_ref: Ref | None = None
     allocations: list[AllocationLine] = field(default_factory=list)
 
 
@@ -168,6 +174,9 @@ class IndicatorResult:
     manual: bool = False
     target_shown: str = ""  # the target and actual as the notes print them ("≥95%", "97.5%")
     actual_shown: str = ""
+    ratio: Decimal | None = None  # actual ÷ target of a met numeric target (for deviation rules)
+    lower_is_better: bool = False  # the target is of the ≤ / < kind
+    adjustments: list[Adjustment] = field(default_factory=list)  # rules applied to this indicator
 
     @property
     def name(self) -> str:
@@ -226,6 +235,8 @@ class Evaluation:
     rescaled: bool  # 折算: defaults excluded and total scaled to 100
     problems: list[Problem]
     generated_snippets: dict[str, str] = field(default_factory=dict)
+    rules: RulesProfile | None = None  # the profile scored with (docs/rules.md)
+    adjustments: list[Adjustment] = field(default_factory=list)  # deductions and caps applied, in order
 
     @property
     def errors(self) -> list[Problem]:

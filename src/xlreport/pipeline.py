@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .failures import EXIT_ERRORS, EXIT_OK, XlreportError
 from .grid import BookGrid
@@ -22,17 +22,27 @@ from .model import Evaluation
 from .plan import WritePlan
 from .problems import Problem
 
+if TYPE_CHECKING:
+    from .rules import RulesProfile
+
 REPORT_SUFFIX = "_自评报告.docx"
 
 
-def score_grid(grid: BookGrid, now: datetime | None = None) -> tuple[Evaluation, WritePlan]:
-    """Read, validate and score a workbook picture; plan what to write back."""
+def score_grid(grid: BookGrid, now: datetime | None = None,
+               rules: RulesProfile | None = None) -> tuple[Evaluation, WritePlan]:
+    """Read, validate and score a workbook picture; plan what to write back.
+
+    ``rules``: a profile imposed by the caller (``--rules``, the mail processor's office
+    profile); None lets the workbook's 评分规则 decide (ruleset.py, docs/rules.md).
+    """
     from .planner import make_plan
-    from .reader import read_workbook
+    from .reader import read_meta, read_workbook
+    from .ruleset import MetaRules, choose_profile
     from .scoring import evaluate
 
     wb_input, problems, layout = read_workbook(grid)
-    evaluation = evaluate(wb_input, problems)
+    chosen = choose_profile(wb_input, MetaRules.from_meta(read_meta(grid)[2]), rules, problems)
+    evaluation = evaluate(wb_input, problems, chosen)
     if layout.form is not None:  # an official 自评表: compare the unit's own 得分
         from .form_writeback import check_stated_scores
 
@@ -86,7 +96,8 @@ class BuildOutcome:
             return "未评分。"
         if ev.total is None:
             return f"存在{len(ev.errors)}个错误、{len(ev.warnings)}个警告，总分不完整，请按“校验结果”修改后重新评分。"
-        return (f"总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
+        rules = f"按“{ev.rules.name}”评分规则，" if ev.rules is not None and ev.rules.id != "national" else ""
+        return (f"{rules}总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
                 f"{len(ev.warnings)}个警告、{len(ev.infos)}个提示。")
 
 
@@ -117,11 +128,20 @@ class Book(Protocol):
 
 
 def build(book: Book, *, write: bool = True, report: bool = True, report_path: str | Path | None = None,
-          templates_dir: str | Path | None = None, pdf: bool = False, now: datetime | None = None) -> BuildOutcome:
+          templates_dir: str | Path | None = None, pdf: bool = False, now: datetime | None = None,
+          rules: RulesProfile | str | None = None) -> BuildOutcome:
     """Score ``book``, write the plan back and the report beside it. Never raises for anything
-    a user can cause."""
+    a user can cause.
+
+    ``rules``: a profile (or a built-in's id or name, or a profile file) that scores the book
+    whatever its 评分规则 says.
+    """
     try:
-        evaluation, plan = score_grid(book.read(), now)
+        if isinstance(rules, str):
+            from .rules import load_profile
+
+            rules = load_profile(rules)
+        evaluation, plan = score_grid(book.read(), now, rules)
         outcome = BuildOutcome(book.source, exit_code_for(evaluation), evaluation)
         if write:
             outcome.workbook_path = book.write(plan)
@@ -158,9 +178,9 @@ def _write_report(outcome: BuildOutcome, evaluation: Evaluation, report_path, te
 def build_file(path: str | Path, *, output: str | Path | None = None, write: bool = True,
                report: bool = True, report_path: str | Path | None = None,
                templates_dir: str | Path | None = None, pdf: bool = False,
-               now: datetime | None = None) -> BuildOutcome:
+               now: datetime | None = None, rules: RulesProfile | str | None = None) -> BuildOutcome:
     """Build one workbook file (written to ``output``, or in place with a .bak copy)."""
     from .xlsx_io import WorkbookFile
 
     return build(WorkbookFile(path, output), write=write, report=report, report_path=report_path,
-                 templates_dir=templates_dir, pdf=pdf, now=now)
+                 templates_dir=templates_dir, pdf=pdf, now=now, rules=rules)

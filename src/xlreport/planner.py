@@ -130,6 +130,17 @@ def _group_rows(group: GroupResult, rows: list[list], depth: int) -> None:
                  _rate(group.score, group.weight), ("" if group.complete else "含未能评分的指标") + declared])
 
 
+def _adjustment_row(adj) -> list:
+    """A deduction a rules profile made: the points as a negative score, the sentence as remark."""
+    from .adjustments import AdjustmentKind
+
+    if adj.kind is AdjustmentKind.CAP:
+        return ["按评分规则扣减：执行率限制总分", "评分规则", None, -_num(adj.points), None, adj.text]
+    where = f"（已计入“{adj.group}”得分）" if adj.group else ""
+    return [f"按评分规则扣减：{adj.subject}", "评分规则", None, -_num(adj.points), None,
+            f"指标“{adj.subject}”{adj.text}{where}"]
+
+
 def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
     info = ev.input.info
     rows: list[list] = [
@@ -143,15 +154,23 @@ def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
     if ev.budget.weight > 0:
         rows.append(["预算执行率", "预算执行", _num(ev.budget.weight), _num(ev.budget.score),
                      _rate(ev.budget.score, ev.budget.weight), ev.budget.note])
+    for adj in ev.adjustments:  # every rule a profile applied, as its own line
+        rows.append(_adjustment_row(adj))
     weight_total = sum((g.weight for g in ev.groups), Decimal(0)) + ev.budget.weight
     total_row = len(rows) + 1
     if ev.total is not None:
         remark = "缺省指标不计分，总分已按100分折算" if ev.rescaled else ""
+        capped = [a for a in ev.adjustments if a.kind.name == "CAP"]
+        if capped:
+            remark += ("；" if remark else "") + f"调整前{capped[0].before:.2f}分，按评分规则扣减{capped[0].points:.2f}分"
         rows.append(["总分", "", _num(weight_total), _num(ev.total), _rate(ev.total, Decimal(100)), remark])
     else:
         rows.append(["总分", "", _num(weight_total), _num(ev.raw_total), None,
                      f"总分不完整：存在{len(ev.errors)}个错误，请先修正（见“校验结果”）"])
     rows.append(["评价等级", "", None, ev.grade or "（总分不完整，未评定）", None, ""])
+    if ev.rules is not None:
+        rows.append(["评分规则", "", None, ev.rules.name, None,
+                     f"{ev.rules.title}（参数摘要{ev.rules.digest}）"])
     rows.append([])
     rows.append(["错误数", "", None, len(ev.errors)])
     rows.append(["警告数", "", None, len(ev.warnings)])
@@ -196,6 +215,10 @@ def meta_sheet(ev: Evaluation) -> OutputSheet:
             ["report_type", ev.input.info.report_type]]
     if ev.input.budget.rate_ref is not None:
         rows.append(["budget_rate_written", budget_rate_cell_value(ev)])
+    if ev.rules is not None:
+        from .ruleset import meta_rules_rows
+
+        rows += [list(r) for r in meta_rules_rows(ev.rules)]
     return OutputSheet(name=schema.SHEET_META, rows=rows, hidden=True)
 
 

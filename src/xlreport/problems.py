@@ -100,6 +100,15 @@ CATALOGUE: dict[str, ProblemType] = dict([
     # Texts
     _t("snippet-empty", W, "文字材料未填写", "文字材料“{name}”为空，报告中该部分将标为“待填写”。请补写。"),
     _t("snippet-generated", I, "文字材料已自动生成", "文字材料“{name}”为空，报告中已根据数据自动生成，请核对。"),
+    # Rules profiles (docs/rules.md)
+    _t("rules-unknown", E, "评分规则无法识别", "“评分规则”填写为“{value}”，不是内置规则（{builtins}），工作簿中也没有携带该规则。请从下拉列表选择，或请汇总单位用 --rules 指定规则文件。"),
+    _t("rules-overridden", W, "按汇总单位的评分规则评分", "工作簿选择的评分规则为“{wanted}”，本次按{by}指定的评分规则“{used}”评分。"),
+    _t("rules-changed", I, "评分规则已更新", "工作簿下发时的评分规则“{name}”（参数摘要{old}）与本次使用的版本（{new}）不同，已按本次使用的版本评分。"),
+    _t("rules-setting-ignored", I, "按评分规则统一设置", "“{name}”填写为“{value}”，评分规则“{rules}”统一规定为“{fixed}”，已按评分规则评分。"),
+    _t("rules-budget-points", W, "预算执行率分值与评分规则不符", "评分规则“{rules}”规定预算执行率分值为{points}分，工作簿填写为{weight}分。已按工作簿填写的分值评分，请核对。"),
+    _t("rules-cap-no-rate", E, "无法按执行率限制总分", "评分规则“{rules}”按预算执行率限制总分，但无法计算预算执行率。请在预算执行表填写年度资金总额的全年预算数和全年执行数。"),
+    _t("rules-capped", I, "总分受执行率限制", "{text}（评分规则“{rules}”）"),
+    _t("rules-deviation", I, "偏差扣分", "指标“{name}”{text}（评分规则“{rules}”）"),
     # Result
     _t("score-incomplete", I, "总分不完整", "存在{count}个错误，总分不完整。请先修正错误。"),
 ])

@@ -128,6 +128,8 @@ def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | No
             target_sheet, cell = sheet.value(row, 2), sheet.value(row, 3)
             if isinstance(target_sheet, str) and isinstance(cell, str):
                 extras.setdefault("filled", {})[(target_sheet, cell)] = sheet.value(row, 4)
+        elif key in ("rules_name", "rules_hash", "rules_source"):
+            extras[key] = sheet.value(row, 2)
     return version, marks, extras
 
 
@@ -362,6 +364,7 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
     if method is not None and not method.is_blank:
         if method.text in schema.BUDGET_METHODS:
             budget.method = method.text
+            budget.method_ref = method.ref
         else:
             problems.append(problem("budget-method-invalid", sheet.name, method.ref.a1, value=method.text))
     threshold = cells.get("threshold")
@@ -373,6 +376,7 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
                                         value=threshold.text))
         else:
             budget.threshold = value
+            budget.threshold_ref = threshold.ref
     if "rate" in cells:
         rate = cells["rate"]
         budget.rate_ref = rate.ref
@@ -559,7 +563,7 @@ def _read_form_workbook(book: BookGrid, sheet: SheetGrid, problems: list[Problem
 
 def formula_problems(sheet: SheetGrid) -> list[Problem]:
     """Excel error values and formulas without a cached value anywhere on an input sheet:
-    never scored as zero silently (SPEC §3)."""
+    never scored as zero silently (docs/rules.md, 二、数值的写法)."""
     found = []
     for (row, col), cell in sorted(sheet.cells.items()):
         ref = Ref(sheet.name, row, col)

@@ -1,15 +1,16 @@
-"""Score a workbook by the rules of SPEC §4 (财预〔2020〕10号 unless the workbook says otherwise).
+"""Score a workbook by the rules of a rules profile (财预〔2020〕10号 by default; docs/rules.md).
 
 Pure: takes a :class:`WorkbookInput`, returns an :class:`Evaluation`. All arithmetic is
 ``decimal.Decimal``, rounded half-up to 2 places at indicator level; totals are sums of
-rounded scores.
+rounded scores. The profile's parameters (rules.py) replace the national constants; the
+deductions a profile adds are applied by adjustments.py.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import schema
@@ -26,6 +27,7 @@ from .model import (
 )
 from .problems import Level, Problem, problem
 from .reader import unusable
+from .rules import RulesProfile, default_profile
 from .values import (
     Actual,
     Op,
@@ -46,12 +48,6 @@ from .values import (
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
-EXCEED_HIGH = Decimal("1.2")
-EXCEED_LOW = Decimal("0.8")
-DEGREE_SHARE = {"达成": Decimal(1), "部分达成": Decimal("0.7"), "未达成": Decimal("0.3")}
-# 财预〔2020〕10号 bands for a manual score, as shares of the weight: [low, high]
-DEGREE_BAND = {"达成": (Decimal("0.8"), Decimal(1)), "部分达成": (Decimal("0.6"), Decimal("0.8")),
-               "未达成": (Decimal(0), Decimal("0.6"))}
 POSITIVE_WORDS = ("符合", "达成", "完成", "是", "合规", "规范", "有效", "健全", "合理", "科学", "细化",
                   "全覆盖", "及时", "准确", "落实", "已", "优", "良好", "达标", "到位", "完善", "满足",
                   "完整", "提升", "提高", "显著", "满意", "正常", "按时", "齐全", "实现", "达到")
@@ -186,6 +182,7 @@ class _Ctx:
     problems: list[Problem]
     default_handling: str
     budget: BudgetResult
+    rules: RulesProfile = field(default_factory=default_profile)
 
 
 def _p(ctx: _Ctx, code: str, f: Field | None, **fields) -> None:
@@ -266,14 +263,21 @@ def _compare(target: Target, a: Decimal) -> tuple[bool, Decimal | None]:
     return False, max(Decimal(0), min(share, Decimal(1)))
 
 
-def _exceeded(target: Target, a: Decimal) -> bool:
+def _ratio(target: Target, a: Decimal) -> Decimal | None:
+    """actual ÷ target for a plain numeric target (what 'exceeded' and 'deviated' compare)."""
     if target.kind != "number" or target.value is None or target.value <= 0:
+        return None
+    return a / target.value
+
+
+def _exceeded(target: Target, a: Decimal, rules: RulesProfile) -> bool:
+    ratio = _ratio(target, a)
+    if ratio is None:
         return False
-    ratio = a / target.value
     if target.op in (Op.GE, Op.GT):
-        return ratio >= EXCEED_HIGH
+        return ratio >= rules.exceeded_high
     if target.op in (Op.LE, Op.LT):
-        return ratio <= EXCEED_LOW
+        return ratio <= rules.exceeded_low
     return False
 
 
@@ -372,7 +376,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         _p(ctx, "method-not-applicable", f_method, name=name, value=target.text, method=method)
         method = "定性"
     if method is None:
-        method = "定性" if target.kind == "text" else "比例"
+        method = "定性" if target.kind == "text" else ctx.rules.method
     target_shown = _display_target(target, unit_col)
     shown["target"] = target_shown
 
@@ -440,7 +444,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         if degree is None:
             _p(ctx, "degree-unknown", f_degree if f_degree.ref else f_actual, name=name, value=actual.text)
             return _error_result(row, weight, "定性", "请选择达成程度")
-        share = DEGREE_SHARE[degree]
+        share = ctx.rules.shares[degree]
         suggested = round2(weight * share)
         status = "met" if degree == "达成" else ("partial" if degree == "部分达成" else "missed")
         if degree == "达成":
@@ -468,7 +472,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         return _error_result(row, weight, method, "无法比较")
     a_value = _converted_actual(target, actual)
     if met:
-        exceeded = a_value is not None and _exceeded(target, a_value)
+        exceeded = a_value is not None and _exceeded(target, a_value, ctx.rules)
         suggested = weight
         if exceeded:
             status = "exceeded"
@@ -499,6 +503,9 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
             _p(ctx, "deviation-missing", row.field("deviation") if row.field("deviation").ref else f_actual,
                name=name, target=target_shown, actual=actual_shown)
     result = IndicatorResult(row, method, status, weight, suggested, suggested, note, sentence)
+    if met and a_value is not None:
+        result.ratio = _ratio(target, a_value)
+        result.lower_is_better = target.op in (Op.LE, Op.LT)
     return _apply_manual(result, row, ctx, None)
 
 
@@ -580,7 +587,7 @@ def _apply_manual(result: IndicatorResult, row: IndicatorRow, ctx: _Ctx, degree:
         _p(ctx, "manual-score-no-reason", f_reason if f_reason.ref else f_manual, name=name, value=fmt(value))
         return _with_final(result, None)
     if degree is not None:
-        low, high = DEGREE_BAND[degree]
+        low, high = ctx.rules.bands[degree]
         lo, hi = round2(weight * low), round2(weight * high)
         if not (lo <= value <= hi):
             _p(ctx, "manual-score-band", f_manual, name=name, degree=degree, low=fmt(lo), high=fmt(hi),
@@ -702,9 +709,19 @@ def _check_snippets(wb: WorkbookInput, problems: list[Problem]) -> None:
                                 name=spec.key))
 
 
-def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evaluation:
-    """Score everything that can be scored; errors leave the total incomplete, never wrong."""
+def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None,
+             rules: RulesProfile | None = None) -> Evaluation:
+    """Score everything that can be scored; errors leave the total incomplete, never wrong.
+
+    ``rules`` None: the profile the workbook's 评分规则 names (national when blank).
+    """
+    from .adjustments import apply_deviations, apply_total_rules
+    from .ruleset import MetaRules, apply_settings, choose_profile
+
     problems = list(problems or [])
+    if rules is None:
+        rules = choose_profile(wb, MetaRules(), None, problems)
+    wb = apply_settings(wb, rules, problems)
     rate_rows = [row for row in wb.indicators if is_budget_rate_name(row.name)]
     # The budget figures are needed when the rate is scored on the budget sheet, or as an
     # indicator whose 实际完成值 was left blank to be taken from them.
@@ -714,8 +731,9 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evalua
         problems.append(problem("budget-double-count", schema.SHEET_BUDGET,
                                 wb.budget.weight_ref.a1 if wb.budget.weight_ref else None,
                                 weight=fmt(wb.budget.weight), where=f"绩效指标!{f.ref.a1}" if f.ref else "绩效指标"))
-    ctx = _Ctx(problems, wb.info.default_handling, budget)
+    ctx = _Ctx(problems, wb.info.default_handling, budget, rules)
     results = [score_indicator(row, ctx) for row in wb.indicators]
+    adjustments = apply_deviations(results, rules, problems)
     _check_duplicates(results, problems)
     groups = build_groups(results, problems)
 
@@ -741,6 +759,7 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evalua
         base = weight_total - excluded
         total = round2(raw_total / base * HUNDRED) if base > 0 else Decimal(0)
     total = round2(total)
+    total = apply_total_rules(total, wb.budget, budget, results, rules, problems, adjustments)
     complete = not any(p.level is Level.ERROR for p in problems)
     if not complete:
         total = None
@@ -750,7 +769,7 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None) -> Evalua
         problems.append(problem("score-incomplete", None, None, count=count))
     return Evaluation(input=wb, budget=budget, indicators=results, groups=groups, total=total,
                       raw_total=round2(raw_total), grade=grade, complete=complete, rescaled=rescaled,
-                      problems=problems)
+                      problems=problems, rules=rules, adjustments=adjustments)
 
 
 __all__ = ["evaluate", "fmt", "fmt_percent", "fmt_score", "grade_of", "round2"]

@@ -28,6 +28,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlreport import schema, styles
 from xlreport.files import atomic_target
 from xlreport.plan import FORMAT_AMOUNT, FORMAT_PERCENT, FORMAT_SCORE
+from xlreport.rules import RulesProfile, builtin_names, default_profile
+from xlreport.ruleset import meta_rules_rows
 from xlreport.styles import INPUT_FILL, OUTPUT_FILL  # noqa: F401  (re-exported for callers)
 from xlreport.xlsx_styles import alignment_of, draw, font_of, page_setup_a4, solid_fill  # noqa: F401
 
@@ -214,12 +216,15 @@ def _hint(ws: Worksheet, row: int, text: str, last_col: int) -> None:
 
 
 # Sheets -------------------------------------------------------------------------------
-def _build_info(ws: Worksheet, report_type: str) -> None:
+def _build_info(ws: Worksheet, report_type: str, rules: RulesProfile) -> None:
     _title(ws, "绩效自评基本信息", last_col=3)
     _header_row(ws, 2, ("填报项目", "填写内容", "填写说明"))
-    defaults = {**INFO_DEFAULTS, "report_type": report_type}
+    defaults = {**INFO_DEFAULTS, "report_type": report_type, "rules": rules.name,
+                "default_handling": rules.default_handling, "grades": rules.grades_text}
+    names = builtin_names()
+    lists = {**INFO_LISTS, "rules": names if rules.name in names else (*names, rules.name)}
     for row, label in enumerate(schema.INFO_LABELS, start=3):
-        _labelled_input(ws, row, label, defaults.get(label.key), options=INFO_LISTS.get(label.key))
+        _labelled_input(ws, row, label, defaults.get(label.key), options=lists.get(label.key))
         if label.key in ("goal", "goal_done"):  # long texts: give them room
             ws.row_dimensions[row].height = 60
     _set_widths(ws, (20, 60, 48))
@@ -227,7 +232,7 @@ def _build_info(ws: Worksheet, report_type: str) -> None:
     _page_setup(ws, landscape=False, title_rows="2:2")
 
 
-def _build_budget(ws: Worksheet) -> None:
+def _build_budget(ws: Worksheet, rules: RulesProfile) -> None:
     """Budget table, scoring settings, computed outputs, then the allocation table."""
     last_col = len(schema.ALLOCATION_HEADER)
     _title(ws, "预算执行情况", last_col=last_col)
@@ -244,8 +249,11 @@ def _build_budget(ws: Worksheet) -> None:
     add_input_message(ws, f"B3:{get_column_letter(len(header))}{row - 1}", "预算金额", AMOUNT_PROMPT)
 
     row += 1  # blank row
+    chosen = {"weight": _whole(rules.budget_points), "method": rules.budget_method,
+              "threshold": float(rules.budget_threshold / 100)}
     for label in schema.BUDGET_LABELS:
-        value, fmt = BUDGET_DEFAULTS[label.key]
+        _, fmt = BUDGET_DEFAULTS[label.key]
+        value = chosen[label.key]
         options = schema.BUDGET_METHODS if label.key == "method" else None
         _labelled_input(ws, row, label, value, fmt, options, hint_to=last_col)
         ws.cell(row, 2).alignment = alignment_of(styles.INPUT_CENTERED)
@@ -340,10 +348,16 @@ def _build_output_sheet(ws: Worksheet) -> None:
     _page_setup(ws, landscape=False)
 
 
-def _build_meta(ws: Worksheet, report_type: str) -> None:
+def _whole(value):
+    """10 -> 10 (an int in the cell), 12.5 -> 12.5."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _build_meta(ws: Worksheet, report_type: str, rules: RulesProfile) -> None:
     rows = (("template_id", schema.TEMPLATE_ID),
             ("template_version", schema.TEMPLATE_VERSION),
-            ("report_type", report_type))
+            ("report_type", report_type),
+            *meta_rules_rows(rules))
     for row, (key, value) in enumerate(rows, start=1):
         ws.cell(row, 1, key)
         ws.cell(row, 2, value)
@@ -358,19 +372,24 @@ def check_report_type(report_type: str) -> str:
     return report_type
 
 
-def build_template(report_type: str = schema.TYPE_PROJECT) -> Workbook:
-    """The blank workbook for one report type (deterministic: same type, same content)."""
+def build_template(report_type: str = schema.TYPE_PROJECT, rules: RulesProfile | None = None) -> Workbook:
+    """The blank workbook for one report type (deterministic: same type, same content).
+
+    ``rules``: the profile the template carries (its name in 评分规则, its settings prefilled,
+    its name, hash and, when not built in, its text in ``_meta``); national by default.
+    """
     check_report_type(report_type)
+    rules = rules or default_profile()
     wb = Workbook()
     info = wb.active
     info.title = schema.SHEET_INFO
-    _build_info(info, report_type)
-    _build_budget(wb.create_sheet(schema.SHEET_BUDGET))
+    _build_info(info, report_type, rules)
+    _build_budget(wb.create_sheet(schema.SHEET_BUDGET), rules)
     _build_indicators(wb.create_sheet(schema.SHEET_INDICATORS), report_type)
     _build_texts(wb.create_sheet(schema.SHEET_TEXTS), report_type)
     for name in schema.OUTPUT_SHEETS:
         _build_output_sheet(wb.create_sheet(name))
-    _build_meta(wb.create_sheet(schema.SHEET_META), report_type)
+    _build_meta(wb.create_sheet(schema.SHEET_META), report_type, rules)
     wb.active = 0
     wb.properties.creator = "xlreport"
     wb.properties.title = f"绩效自评模板（{report_type}）"
@@ -385,9 +404,10 @@ def save_atomic(wb: Workbook, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def write_template(path: str | os.PathLike[str], report_type: str = schema.TYPE_PROJECT) -> Path:
+def write_template(path: str | os.PathLike[str], report_type: str = schema.TYPE_PROJECT,
+                   rules: RulesProfile | None = None) -> Path:
     """Write a blank template to ``path`` (overwrites; the caller decides whether that is allowed)."""
-    return save_atomic(build_template(report_type), path)
+    return save_atomic(build_template(report_type, rules), path)
 
 
 def regenerate(directory: Path = TEMPLATE_DIR) -> list[Path]:

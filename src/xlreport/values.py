@@ -1,4 +1,4 @@
-"""Reading targets and actuals the way people type them (SPEC §3).
+"""Reading targets and actuals the way people type them (the grammar: docs/rules.md, 二、数值的写法).
 
 Pure functions, no I/O: the reader hands over a cell's raw value and number format, and gets
 back a `Target` or an `Actual` the scorer can compare. Every public function is total: any

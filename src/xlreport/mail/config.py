@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,7 @@ class PolicyConfig:
     max_backoff_seconds: float = 300.0
     on_uncertain: str = "resend"  # resend | skip: a reply that may or may not have left
     report_type: str = "项目支出"  # type of the blank template sent back
+    rules: str | None = None  # the office's rules profile (built-in id or absolute .toml path), docs/rules.md
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ STORE_KEYS = {"url", "archive_dir", "work_dir", "password_env"}
 POLICY_KEYS = {"roster", "max_attachment_mb", "max_attempts", "poll_seconds", "lease_seconds", "retries",
                "backoff_seconds", "max_backoff_seconds", "on_uncertain", "report_type", "sender_check",
                "trusted_authserv_id", "max_message_mb", "max_replies_per_hour", "build_timeout_seconds",
-               "worker_memory_mb"}
+               "worker_memory_mb", "rules"}
 
 
 def _tls(path: Path, base: Path, table: dict[str, Any], section: str) -> dict[str, Any]:
@@ -323,4 +324,20 @@ def load_config(path: str | Path) -> MailConfig:
 
     if policy.report_type not in schema.REPORT_TYPES:
         raise MailConfigError.make(path, f"[policy] report_type 应为{'、'.join(schema.REPORT_TYPES)}之一。")
+    policy = _rules(path, t, base, policy)
     return MailConfig(path=path, imap=imap, smtp=smtp, store=store, policy=policy)
+
+
+def _rules(path: Path, table: dict[str, Any], base: Path, policy: PolicyConfig) -> PolicyConfig:
+    """[policy] rules: checked now (a bad profile stops the service at start), passed on as a spec
+    the build worker loads again: a built-in's id, or the file's absolute path."""
+    spec = _get(path, table, "policy", "rules", str, None)
+    if not spec:
+        return policy
+    from ..rules import RulesError, load_profile
+
+    try:
+        profile = load_profile(spec, base)
+    except RulesError as exc:
+        raise MailConfigError.make(path, f"[policy] rules：{exc.message}") from None
+    return replace(policy, rules=profile.id if profile.builtin else str(_resolve(base, spec)))

@@ -466,7 +466,7 @@ class Processor:
     # Worker ----------------------------------------------------------------------------------------
     def build_options(self) -> dict[str, Any]:
         """Extra keyword arguments (JSON values) for ``build_file`` in the worker, e.g. a rules profile."""
-        return {}
+        return {"rules": self.config.policy.rules} if self.config.policy.rules else {}
 
     def _run_worker(self, key: str, row, workdir: Path, *, find_code: bool) -> dict[str, Any] | None:
         """The worker's result, or None after ``max_attempts`` failures of this message's own worker."""

@@ -115,6 +115,7 @@ def _scored(r: dict[str, Any], files: list[tuple[str, bytes | Path]]) -> list[st
         total = _dec(r["total"])
         lines.append(f"    评分完成：总分{total:.2f}分，评价等级“{r['grade']}”；"
                      f"错误{r['n_errors']}个，警告{r['n_warnings']}个，提示{r['n_infos']}个。")
+        lines += [f"    按评分规则扣减：{line}" for line in r.get("adjustments") or []]
         lines.append(money_line)
         attached = []
         if wb_path:

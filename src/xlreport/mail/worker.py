@@ -289,6 +289,7 @@ def build_one(item: dict[str, Any], folder: Path, limit_mb: float, find_code: bo
         n_errors=len(ev.errors), n_warnings=len(ev.warnings), n_infos=len(ev.infos),
         warnings=_problem_lines(sort_problems(ev.warnings)),
         problems=_problem_lines(sort_problems(ev.errors + ev.warnings)),
+        adjustments=[one_line(a.line, 500) for a in ev.adjustments],  # deductions by the rules (docs/rules.md)
         workbook_path=str(outcome.workbook_path) if outcome.workbook_path else None,
         report_path=str(outcome.report_path) if outcome.report_path else None)
     if find_code:

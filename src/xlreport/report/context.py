@@ -313,7 +313,17 @@ def base_context(evaluation: Evaluation) -> dict[str, Any]:
         "missed": [i for i in indicators if i["missed"]],
         "rate_indicator": rate_indicator,
         "counts": counts,
+        "rules": _rules(evaluation),
+        "adjustments": [adj.line for adj in evaluation.adjustments],
     }
+
+
+def _rules(evaluation: Evaluation) -> dict[str, str]:
+    """The rules profile the scores follow (rules.py); the report names it."""
+    rules = evaluation.rules
+    if rules is None:
+        return {"name": "", "title": "", "digest": ""}
+    return {"name": one_line(rules.name), "title": one_line(rules.title), "digest": rules.digest}
 
 
 def _environment(templates_dir: str | Path | None = None):
