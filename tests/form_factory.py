@@ -113,3 +113,31 @@ def department_form(**overrides) -> FormData:
 def save(data: FormData, path: Path) -> Path:
     build(data).save(path)
     return path
+
+
+# Forms laid out cell by cell as provinces publish them ---------------------------------------
+def grid_form(rows: list[list], merges: tuple[str, ...] = (), title: str = "Sheet1",
+              formats: dict[str, str] | None = None):
+    """A one-sheet form from its rows as printed: None is an empty cell; SimSun, thin borders,
+    merged ranges and number formats (e.g. '0.00%' on a rate the unit typed) as units leave them."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    thin = Side(style="thin")
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(r, c)
+            if value is not None:
+                cell.value = value
+            cell.font = Font(name="宋体", size=10, bold=r <= 2)
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            if r > 3:
+                cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for rng in merges:
+        ws.merge_cells(rng)
+    for coord, fmt in (formats or {}).items():
+        ws[coord].number_format = fmt
+    return wb

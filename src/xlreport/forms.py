@@ -29,6 +29,7 @@ _SPELLINGS = {label.key: "、".join(label.spellings()[:4]) for label in INDICATO
 _CANONICAL = {"name": "三级指标", "target": "年度指标值", "weight": "分值"}
 _GUESS_WORDS = {"name": ("指标", "名称"), "target": ("目标", "指标值", "计划", "标准"), "weight": ("分", "权", "重")}
 _YEAR_RE = re.compile(r"(?<!\d)(20\d{2}|19\d{2})\s*年")
+_SYSTEM_CODE_RE = re.compile(r"^\s*\[?\d{3,}\]?\s*[-－—_]\s*(?=\S)")
 _DECLARED_RE = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
 _NOT_TEMPLATE_SHEETS = {schema.normalize_label(n) for n in (*schema.OUTPUT_SHEETS, schema.SHEET_META)}
 
@@ -236,6 +237,8 @@ def read_form_info(sheet: SheetGrid, header_row: int, problems: list[Problem]) -
     for key in ("project", "department", "unit", "contact", "phone", "email"):
         f = cells.get(key)
         setattr(info, key, f.text if f else "")
+    for key in ("department", "unit"):  # '219001-某镇人民政府': the 一体化 system's code is no part of the name
+        setattr(info, key, _SYSTEM_CODE_RE.sub("", getattr(info, key)))
     info.report_type, year, _ = _title_facts(sheet, header_row)
     info.year = year_text(cells["year"].value) if "year" in cells and not cells["year"].is_blank else year
     _goal(sheet, header_row, info)

@@ -241,6 +241,9 @@ def _group_mark(text: object) -> str | None:
     return None
 
 
+_MONEY_NOTE = re.compile(r"^\s*(?:金额|资金)?单位\s*[:：]\s*(?:百万|千万|千|万|亿)?元\s*$")
+
+
 def column_units(sheet: SheetGrid, header_row: int, cols: dict[str, int]) -> dict[str, str | None]:
     """The money unit each amount column is in: its own header ('全年预算数（元）'), else the
     block's ('项目资金（万元）', '单位：元' above the header)."""
@@ -249,10 +252,12 @@ def column_units(sheet: SheetGrid, header_row: int, cols: dict[str, int]) -> dic
         unit = money_unit(sheet.value(header_row, col))
         if unit and col not in cols.values():
             block = unit
-    for row in range(max(1, header_row - 2), header_row):
+    for row in range(1, header_row):
         for col in range(1, sheet.max_col + 1):
             value = sheet.value(row, col)
-            if isinstance(value, str) and "单位" in value and money_unit(value):
+            near = row >= header_row - 2 and isinstance(value, str) and "单位" in value
+            # an export's '金额单位：元' sits under the title, above the header fields
+            if (near or _MONEY_NOTE.search(str(value or ""))) and money_unit(value):
                 block = money_unit(value)
     return {key: money_unit(sheet.value(header_row, cols[key])) or block
             for key in ("initial", "annual", "executed") if key in cols}

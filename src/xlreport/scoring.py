@@ -191,15 +191,21 @@ def _p(ctx: _Ctx, code: str, f: Field | None, **fields) -> None:
                                 ref.a1 if ref else None, **fields))
 
 
-def _display_actual(actual: Actual) -> str:
+def _display_actual(actual: Actual, target: Target | None = None) -> str:
     if actual.kind == "number" and actual.value is not None:
-        return f"{fmt(actual.value)}{actual.unit or ''}"
+        # a bare 89.974 scored against ≤90万元 was read in the target's unit: show it so
+        unit = actual.unit or (target.unit if target is not None and target.kind in ("number", "range") else None)
+        return f"{fmt(actual.value)}{unit or ''}"
     return display_text(actual.text)
 
 
 def _display_target(target: Target, unit_col: str) -> str:
     if target.kind in ("number", "range"):
-        return display_text(target.text, target.unit or unit_col or None)
+        shown = display_text(target.text, target.unit or unit_col or None)
+        if target.kind == "number" and target.op not in (None, Op.RANGE) and not target.implicit \
+                and not shown.startswith(target.op.value):
+            shown = target.op.value + shown  # the operator sits in its own 指标性质/指标方向 column
+        return shown
     return display_text(target.text)
 
 
@@ -395,7 +401,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         if actual.kind == "text" and target.kind == "number" and target.value == 0 \
                 and schema.normalize_label(actual.text) in ZERO_WORDS:
             actual = Actual(actual.text, "number", Decimal(0), target.unit)  # '未发生' against a target of 0
-    actual_shown = _display_actual(actual)
+    actual_shown = _display_actual(actual, target)
     shown["actual"] = actual_shown
 
     if weight is None:
