@@ -220,7 +220,10 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
     for ind in ev.indicators:
         mine = [t for t in body if t.startswith(f"{ind.name}：")]
         assert len(mine) == 1, ind.name
-        assert mine[0].endswith(ind.report_sentence), (mine[0], ind.report_sentence)
+        from xlreport.wording import indicator_view, wording
+
+        scoring = wording().text("指标得分.j2", v=indicator_view(ind, ev.budget))
+        assert mine[0].endswith(scoring) or scoring.rstrip("。") in mine[0], (mine[0], scoring)
         explanation = ind.source.text("explanation").strip().splitlines()
         if explanation:
             assert explanation[0].strip().rstrip("。") in mine[0]

@@ -42,7 +42,7 @@ def test_project_report(tmp_path):
     assert "（一）预算执行情况" in rb.styled("Heading 2")
     assert "按执行率计分，本项指标得9.38分" in body
     assert "本项指标按缺省处理，得满分。" in body
-    assert "实际完成92%，未达到100%的目标，根据评分标准，本项指标得9.20分。" in body
+    assert "根据评分标准，本项指标按完成比例得9.20分。" in body
     assert rb.styled("Title") == ["2022年度城乡居民医保补助资金", "项目支出绩效自评报告"]
 
 
@@ -53,7 +53,7 @@ def test_held_out_four_level_table_with_failed_threshold(tmp_path):
     rb = write(ev, tmp_path)
     check_report(ev, rb)
     body = rb.body()
-    assert "预算执行率80.62%，低于90%的标准，本项指标得0分。" in body
+    assert "根据评分标准，本项指标不得分。" in body
     assert "综合得分为96分，评价等级为“优”" in body
     assert [c for c in rb.styled("Caption") if c.startswith("表4-")] == [
         "表4-1 项目决策指标得分情况", "表4-2 过程管理指标得分情况", "表4-3 项目产出指标得分情况",

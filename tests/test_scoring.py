@@ -20,6 +20,13 @@ def evaluate(tmp_path, **kwargs):
     return outcome.evaluation
 
 
+def note(res, ev=None):
+    """The workbook's 评分说明 for a result (written by the wording layer)."""
+    from xlreport.wording import wording
+
+    return wording().indicator_note(res, ev.budget if ev else None)
+
+
 def codes(ev):
     return [p.code for p in ev.problems]
 
@@ -69,7 +76,7 @@ def test_quantitative_rules(tmp_path, target, actual, unit, method, expected):
         item["method"] = method
     ev = evaluate(tmp_path, indicators=one(**item))
     res = ev.indicators[0]
-    assert res.final == Decimal(expected), (res.note, codes(ev))
+    assert res.final == Decimal(expected), (note(res, ev), codes(ev))
 
 
 def test_percent_formatted_number_cells(tmp_path):
@@ -85,7 +92,7 @@ def test_percent_formatted_number_cells(tmp_path):
     wb.save(path)
     ev = build_file(path, write=False).evaluation
     assert ev.indicators[0].final == Decimal(90)
-    assert "97.5%" in ev.indicators[0].note
+    assert "97.5%" in note(ev.indicators[0], ev)
 
 
 @pytest.mark.parametrize("actual,degree,expected,status", [
@@ -179,7 +186,9 @@ def test_budget_rate_as_indicator_threshold(tmp_path):
     ev = evaluate(tmp_path, indicators=items, budget={"年度资金总额": (100, 100, 80.62)}, budget_weight=0)
     res = by_name(ev, "预算执行率")
     assert res.final == Decimal(0)
-    assert "80.62%" in res.report_sentence and "0分" in res.report_sentence
+    text = note(res, ev)
+    assert "80.62%" in text and "不得分" in text, text
+    assert res.rule == "threshold" and res.miss == "below"
     assert ev.budget.rate == Decimal("80.62")
 
 
@@ -272,7 +281,7 @@ def _row(target, actual, weight, method=None):
     return IndicatorRow(3, "产出指标", "数量指标", None, None, cells)
 
 
-_CTX_BUDGET = BudgetResult(None, None, None, None, Decimal(0), "比例", None, None, "")
+_CTX_BUDGET = BudgetResult(None, None, None, None, Decimal(0), "比例", None, None)
 decimals = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
 weights = st.decimals(min_value=Decimal("0.5"), max_value=100, places=1)
 

@@ -460,7 +460,7 @@ def run_on_book(book, *, now: datetime | None = None, report: bool = True,
         grid = read_grid(book)
         if not _has_input_sheets(grid):
             raise FileRejected.make("file-not-template", path=book.name)
-        evaluation, plan = score_grid(grid, now)
+        evaluation, plan = score_grid(grid, now, templates_dir)
     except XlreportError as exc:
         return ButtonResult(exc.message, False)
 

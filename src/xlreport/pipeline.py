@@ -21,15 +21,17 @@ from .problems import Problem
 REPORT_SUFFIX = "_自评报告.docx"
 
 
-def score_grid(grid: BookGrid, now: datetime | None = None) -> tuple[Evaluation, WritePlan]:
-    """Read, validate and score a workbook picture; plan what to write back."""
+def score_grid(grid: BookGrid, now: datetime | None = None,
+               templates_dir: str | Path | None = None) -> tuple[Evaluation, WritePlan]:
+    """Read, validate and score a workbook picture; plan what to write back (its sentences in
+    the wording of ``templates_dir`` when an office gives one)."""
     from .planner import make_plan
     from .reader import read_workbook
     from .scoring import evaluate
 
     wb_input, problems, layout = read_workbook(grid)
     evaluation = evaluate(wb_input, problems)
-    return evaluation, make_plan(evaluation, layout, now)
+    return evaluation, make_plan(evaluation, layout, now, templates_dir)
 
 
 @dataclass
@@ -100,7 +102,7 @@ def _build(source: Path, output, write: bool, report: bool, report_path, templat
 
     info = guard_workbook(source)
     loaded = load_book(source, info)
-    evaluation, plan = score_grid(loaded.grid, now)
+    evaluation, plan = score_grid(loaded.grid, now, templates_dir)
     outcome = BuildOutcome(source, EXIT_OK if evaluation.complete else EXIT_ERRORS, evaluation)
     if not write:
         return outcome

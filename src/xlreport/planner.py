@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from . import __version__, schema
 from .grid import split_a1
@@ -30,6 +31,7 @@ from .plan import (
     WritePlan,
 )
 from .problems import Level, Problem
+from .wording import Wording, wording
 
 LEVEL_ORDER = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
 _OUTPUT_WIDTHS = {"suggested": 10, "final": 10, "rate": 10, "note": 48}
@@ -57,7 +59,7 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=key)
 
 
-def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan) -> None:
+def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan, words: Wording) -> None:
     sheet = layout["sheet_names"].get(schema.SHEET_INDICATORS)
     header_row = layout.get("indicator_header_row") or 0
     if not sheet or not header_row:
@@ -78,7 +80,7 @@ def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan) -> None:
             "suggested": (_num(res.suggested), FORMAT_SCORE),
             "final": (_num(res.final), FORMAT_SCORE),
             "rate": (_rate(res.final, res.weight), FORMAT_PERCENT),
-            "note": (res.note, None),
+            "note": (words.indicator_note(res, ev.budget), None),
         }
         for key, (value, number_format) in values.items():
             plan.writes.append(CellWrite(sheet, row, cols[key], value, number_format))
@@ -128,7 +130,8 @@ def _group_rows(group: GroupResult, rows: list[list], depth: int) -> None:
                  _rate(group.score, group.weight), ("" if group.complete else "含未能评分的指标") + declared])
 
 
-def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
+def scores_sheet(ev: Evaluation, now: datetime, words: Wording | None = None) -> OutputSheet:
+    words = words or wording()
     info = ev.input.info
     rows: list[list] = [
         [f"{info.project or '（未填项目名称）'} 绩效自评评分结果"],
@@ -140,7 +143,7 @@ def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
             _group_rows(g2, rows, 1)
     if ev.budget.weight > 0:
         rows.append(["预算执行率", "预算执行", _num(ev.budget.weight), _num(ev.budget.score),
-                     _rate(ev.budget.score, ev.budget.weight), ev.budget.note])
+                     _rate(ev.budget.score, ev.budget.weight), words.budget_note(ev.budget)])
     weight_total = sum((g.weight for g in ev.groups), Decimal(0)) + ev.budget.weight
     total_row = len(rows) + 1
     if ev.total is not None:
@@ -205,12 +208,16 @@ def _clean(value):
     return _ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
-def make_plan(ev: Evaluation, layout: dict, now: datetime | None = None) -> WritePlan:
+def make_plan(ev: Evaluation, layout: dict, now: datetime | None = None,
+              templates_dir: str | Path | None = None) -> WritePlan:
+    """The writes for one evaluation; 评分说明 and other sentences come from the wording layer
+    (an office's ``--templates`` folder overrides it)."""
+    words = wording(templates_dir)
     plan = WritePlan()
-    _indicator_writes(ev, layout, plan)
+    _indicator_writes(ev, layout, plan, words)
     _budget_writes(ev, plan)
     _marks(ev, plan)
-    plan.sheets = [scores_sheet(ev, now or datetime.now()), problems_sheet(ev), meta_sheet(ev)]
+    plan.sheets = [scores_sheet(ev, now or datetime.now(), words), problems_sheet(ev), meta_sheet(ev)]
     plan.writes = [replace(w, value=_clean(w.value)) for w in plan.writes]
     plan.marks = [replace(m, comment=_clean(m.comment)) for m in plan.marks]
     for sheet in plan.sheets:

@@ -149,7 +149,9 @@ def _indicator(ind: IndicatorResult, evaluation: Evaluation) -> dict[str, Any]:
     if status == "error" or ind.final is None and status != "excluded":
         scoring = "本项指标存在错误，暂无法评分。"
     else:
-        scoring = sentence(one_line(ind.report_sentence)) or "根据评分标准，本项指标得满分。"
+        from ..wording import indicator_view, wording
+
+        scoring = wording().text("指标得分.j2", v=indicator_view(ind, evaluation.budget))
         if scoring.rstrip("。") and scoring.rstrip("。") in explanation:
             scoring = ""  # the unit's own paragraph already says it
     return {
@@ -348,9 +350,7 @@ def _generate(evaluation: Evaluation, ctx: dict[str, Any], templates_dir: str | 
 def report_context(evaluation: Evaluation, templates_dir: str | Path | None = None) -> dict[str, Any]:
     """Every string and number the report templates print (pure)."""
     ctx = base_context(evaluation)
-    generated = dict(evaluation.generated_snippets)
-    if CONCLUSION not in generated:
-        generated.update({k: v for k, v in _generate(evaluation, ctx, templates_dir).items() if k not in generated})
+    generated = _generate(evaluation, ctx, templates_dir)
     specs = {s.key: s for s in schema.SNIPPETS_BY_TYPE.get(ctx["report_type"], ())}
     texts: dict[str, str] = {}
     sources: dict[str, str] = {}
