@@ -342,7 +342,7 @@ def test_broken_report_template_keeps_the_written_workbook(tmp_path):
     path = make_workbook(tmp_path / "wb.xlsx")
     templates = tmp_path / "tpl"
     templates.mkdir()
-    (templates / "gen_结论.j2").write_text("{% if %}", encoding="utf-8")
+    (templates / "自评结论.j2").write_text("{% if %}", encoding="utf-8")
     result = CliRunner().invoke(main, ["build", str(path), "--templates", str(templates)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output

@@ -31,6 +31,13 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
 
     wb_input, problems, layout = read_workbook(grid)
     evaluation = evaluate(wb_input, problems)
+    if evaluation.complete:  # what the report will leave for the unit to write, as 提示
+        from .report.render import placeholder_problems
+
+        try:
+            evaluation.problems.extend(placeholder_problems(evaluation, templates_dir))
+        except XlreportError:
+            pass  # a broken report template is reported when the report is written
     return evaluation, make_plan(evaluation, layout, now, templates_dir)
 
 

@@ -93,6 +93,7 @@ CATALOGUE: dict[str, ProblemType] = dict([
     # Texts
     _t("snippet-empty", W, "文字材料未填写", "文字材料“{name}”为空，报告中该部分将标为“待填写”。请补写。"),
     _t("snippet-generated", I, "文字材料已自动生成", "文字材料“{name}”为空，报告中已根据数据自动生成，请核对。"),
+    _t("report-placeholder", I, "报告留有待填写内容", "自评报告“{section}”部分留有待填写内容（{what}），已在报告中以黄色突出显示。请在工作簿中补充后重新生成，或直接在报告中补写。"),
     # Result
     _t("score-incomplete", I, "总分不完整", "存在{count}个错误，总分不完整。请先修正错误。"),
 ])

@@ -1,139 +1,156 @@
-"""Render the report: outline (Jinja2 text) -> blocks -> report.docx (docxtpl) -> file."""
+"""Render the report: Evaluation -> outline (blocks) -> report.docx filled by docxtpl -> finish -> file.
+
+The one path: :mod:`.outline` decides the sections and takes every sentence from the wording
+layer; ``templates/report.docx`` (a Word document an office can open and restyle) renders the
+blocks through docxtpl's public API; :mod:`.layout` adds what a template cannot say per row
+(fitted widths, merged labels, keep-together); python-docx saves it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import shutil
 import subprocess
 import tempfile
-import zipfile
+from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
+from jinja2 import Environment, Template, TemplateError
 
 from ..failures import XlreportError
 from ..files import atomic_target
 from ..model import Evaluation
-from .context import MERGE_MARK, report_context
-from .templating import (
-    docx_template_path,
-    outline_name,
-    parse_outline,
-    text_environment,
-)
+from ..problems import Problem, problem
+from ..wording import WordingError, wording
+from .outline import Outline, build_outline
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "report.docx"
+DOCX_TEMPLATE = "report.docx"
 
 
 class ReportError(XlreportError):
     """The report could not be written (a broken override template, an unwritable folder)."""
 
 
-def render_blocks(evaluation: Evaluation, templates_dir: str | Path | None = None
-                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    context = report_context(evaluation, templates_dir)
-    env = text_environment(templates_dir)
-    text = env.get_template(outline_name(context["report_type"])).render(context)
-    return context, parse_outline(text, context)
+class _CompileOnce(Environment):
+    """docxtpl hands its patched document XML to ``from_string`` on every render; the XML of one
+    template never changes, so compile it once per process (docxtpl's public ``jinja_env`` hook)."""
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True)
+        self._compiled: dict[str, Template] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        key = hashlib.sha1(source.encode("utf-8")).hexdigest()
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = super().from_string(source, globals, template_class)
+            if len(self._compiled) > 32:
+                self._compiled.pop(next(iter(self._compiled)))
+        return found
 
 
-def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None) -> bytes:
-    """The report as .docx bytes (the Word template's syntax is docxtpl's; see fastdocx)."""
-    from lxml import etree
+@lru_cache(maxsize=1)
+def _environment() -> _CompileOnce:
+    return _CompileOnce()
 
-    from .fastdocx import render_document_xml, write_docx
 
+def docx_template_path(templates_dir: str | Path | None = None) -> Path:
+    """An office's own report.docx in its --templates folder, else the package's."""
+    if templates_dir:
+        candidate = Path(templates_dir) / DOCX_TEMPLATE
+        if candidate.is_file():
+            return candidate
+    return DEFAULT_TEMPLATE
+
+
+@lru_cache(maxsize=4)
+def _template_bytes(path: str, mtime: float, size: int) -> bytes:
+    return Path(path).read_bytes()
+
+
+def outline_for(evaluation: Evaluation, templates_dir: str | Path | None = None,
+                today: date | None = None) -> Outline:
+    return build_outline(evaluation, wording(templates_dir), today)
+
+
+def placeholder_problems(evaluation: Evaluation, templates_dir: str | Path | None = None) -> list[Problem]:
+    """校验结果 提示 for every “（待填写：…）” the report will show, at the cell to fill when known."""
+    out = []
+    seen = set()
+    for ph in outline_for(evaluation, templates_dir).placeholders:
+        key = (ph.section, ph.what, ph.ref)
+        if key in seen:
+            continue
+        seen.add(key)
+        ref = ph.ref
+        out.append(problem("report-placeholder", ref.sheet if ref else None, ref.a1 if ref else None,
+                           section=ph.section, what=ph.what))
+    return out
+
+
+def _template_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Paragraph segments as docxtpl RichText: placeholders in the template's 待填写 character style."""
+    from docxtpl import RichText
+
+    out = []
+    for b in blocks:
+        if b["kind"] == "p":
+            rich = RichText()
+            for text, todo in b["segments"]:
+                if todo:
+                    rich.add(text, style="Placeholder")
+                else:
+                    rich.add(text)
+            b = {**b, "rich": rich}
+        out.append(b)
+    return out
+
+
+def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None,
+                today: date | None = None) -> bytes:
+    """The report as .docx bytes."""
+    from docxtpl import DocxTemplate
+
+    from .layout import finish
+
+    path = docx_template_path(templates_dir)
     try:
-        context, blocks = render_blocks(evaluation, templates_dir)
-        document, members = render_document_xml(docx_template_path(templates_dir), {**context, "blocks": blocks})
-        root = etree.fromstring(document)
-    except (TemplateError, ValueError, KeyError, IndexError, etree.XMLSyntaxError, zipfile.BadZipFile) as exc:
+        outline = outline_for(evaluation, templates_dir, today)
+        stat = path.stat()
+        tpl = DocxTemplate(io.BytesIO(_template_bytes(str(path), stat.st_mtime, stat.st_size)))
+        blocks = _template_blocks(outline.blocks)
+        tpl.render({"blocks": blocks}, jinja_env=_environment(), autoescape=True)
+        finish(tpl.docx.element.body, outline.blocks)
+    except WordingError as exc:
+        raise ReportError(exc.code, exc.message) from exc
+    except (TemplateError, ValueError, KeyError, IndexError, OSError) as exc:
         where = f"（模板文件夹：{templates_dir}）" if templates_dir else ""
         raise ReportError("report-template-invalid",
                           f"自评报告模板有误{where}：{exc}。请检查自定义模板，或去掉 --templates 使用默认模板。") from exc
-    body = root.find(f"{W}body")
-    merge_marked_cells(body)
-    keep_total_rows_with_table(body)
-    return write_docx(members, etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+    info = evaluation.info
+    props = tpl.docx.core_properties
+    now = datetime.now().replace(microsecond=0)
+    props.title = "".join(b["text"] for b in outline.blocks if b["kind"] == "title")
+    props.author = props.last_modified_by = info.unit or info.department or ""
+    props.created = props.modified = now
+    props.revision = 1
+    props.comments = ""
+    props.language = "zh-CN"
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    return buffer.getvalue()
 
 
-def merge_marked_cells(body) -> None:
-    """Vertically merge every table cell holding only MERGE_MARK into the cell above it."""
-    for tbl in body.iter(f"{W}tbl"):
-        above: dict[int, Any] = {}  # grid column -> the cell in the previous row
-        for tr in tbl.findall(f"{W}tr"):
-            current: dict[int, Any] = {}
-            col = 0
-            for tc in tr.findall(f"{W}tc"):
-                span_el = tc.find(f"{W}tcPr/{W}gridSpan")
-                span = int(span_el.get(f"{W}val")) if span_el is not None else 1
-                text = "".join(t.text or "" for t in tc.iter(f"{W}t"))
-                if text == MERGE_MARK and col in above:
-                    for t in tc.iter(f"{W}t"):
-                        t.text = ""
-                    _set_vmerge(tc, "continue")
-                    top = above[col]
-                    if top.find(f"{W}tcPr/{W}vMerge") is None:
-                        _set_vmerge(top, "restart")
-                current[col] = tc
-                col += span
-            above = current
-
-
-def keep_total_rows_with_table(body) -> None:
-    """A 合计/总分 row never starts a page alone: the row above keeps with it."""
-    from lxml import etree
-
-    for tbl in body.iter(f"{W}tbl"):
-        rows = tbl.findall(f"{W}tr")
-        if len(rows) < 3:
-            continue
-        first = "".join(t.text or "" for t in rows[-1].iter(f"{W}t"))
-        if not first.startswith(("合计", "总分")):
-            continue
-        for p in rows[-2].iter(f"{W}p"):
-            ppr = p.find(f"{W}pPr")
-            if ppr is None:
-                ppr = etree.Element(f"{W}pPr")
-                p.insert(0, ppr)
-            if ppr.find(f"{W}keepNext") is None:
-                keep = etree.Element(f"{W}keepNext")
-                style = ppr.find(f"{W}pStyle")
-                if style is not None:
-                    style.addnext(keep)
-                else:
-                    ppr.insert(0, keep)
-
-
-def _set_vmerge(tc, value: str) -> None:
-    from lxml import etree
-
-    tc_pr = tc.find(f"{W}tcPr")
-    if tc_pr is None:
-        tc_pr = etree.Element(f"{W}tcPr")
-        tc.insert(0, tc_pr)
-    for old in tc_pr.findall(f"{W}vMerge"):
-        tc_pr.remove(old)
-    el = etree.Element(f"{W}vMerge")
-    if value == "restart":
-        el.set(f"{W}val", "restart")
-    # tcPr children have a fixed order: tcW, gridSpan, vMerge, ...
-    anchor = None
-    for name in ("gridSpan", "tcW", "cnfStyle"):
-        anchor = tc_pr.find(f"{W}{name}")
-        if anchor is not None:
-            break
-    if anchor is not None:
-        anchor.addnext(el)
-    else:
-        tc_pr.insert(0, el)
-
-
-def write_report(evaluation: Evaluation, path: Path, templates_dir: str | Path | None = None) -> Path:
+def write_report(evaluation: Evaluation, path: Path, templates_dir: str | Path | None = None,
+                 today: date | None = None) -> Path:
     """Write the narrative report atomically (temporary file beside it, then os.replace)."""
     path = Path(path)
-    data = render_docx(evaluation, templates_dir)
+    data = render_docx(evaluation, templates_dir, today)
     try:
         with atomic_target(path, suffix=".docx.tmp") as tmp:
             tmp.write_bytes(data)

@@ -3,7 +3,7 @@
 Scoring decides (typed verdicts in :mod:`xlreport.model`); this package explains. The workbook's
 评分说明, the report's paragraphs and tables, and (for callers that want them) mail lines are
 rendered from the ``.j2`` files in ``templates/``. A central office overrides any of them by
-putting a file of the same name in the folder given with ``--templates`` (see docs/wording.md).
+putting a file of the same name in the folder given with ``--templates`` (listed file by file in the README, “自评报告与自定义模板”).
 
 A template renders to text; blank lines separate paragraphs, and the lines of one paragraph are
 joined without a separator (Chinese needs no spaces), so templates may be laid out for reading.
@@ -15,14 +15,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..failures import XlreportError
 from .views import budget_view, indicator_view
 
 DEFAULT_DIR = Path(__file__).parent / "templates"
 TODO_OPEN = "（待填写："
 
 
-class WordingError(Exception):
-    """An override template is broken (raised with the file name; callers report it in Chinese)."""
+class WordingError(XlreportError):
+    """An override template is broken: a Chinese message naming the file, never a traceback."""
+
+    def __init__(self, name: str, reason: object) -> None:
+        super().__init__("report-template-invalid",
+                         f"文字模板“{name}”有误：{reason}。请检查自定义模板文件夹中的该文件，或去掉 --templates 使用默认模板。")
 
 
 class Wording:
@@ -48,7 +53,7 @@ class Wording:
         try:
             text = self.env.get_template(name).render(**context)
         except TemplateError as exc:
-            raise WordingError(f"{name}: {exc}") from exc
+            raise WordingError(name, exc) from exc
         out: list[str] = []
         for block in text.replace("\r", "").split("\n\n"):
             joined = "".join(line.strip() for line in block.split("\n"))
