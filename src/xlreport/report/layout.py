@@ -75,17 +75,32 @@ def apply_widths(tbl, widths: list[int]) -> None:
         return
     for col, w in zip(cols, widths):
         col.set(W + "w", str(w))
-    for tr in tbl.findall(W + "tr"):
+    for tr in tbl.iterchildren(W + "tr"):
         c = 0
-        for tc in tr.findall(W + "tc"):
-            span = _span(tc)
-            _set_child(_tcpr(tc), "tcW", TCPR_ORDER, {"w": str(sum(widths[c:c + span])), "type": "dxa"})
+        for tc in tr.iterchildren(W + "tc"):
+            tcpr = _tcpr(tc)
+            span_el = tcpr.find(W + "gridSpan")
+            span = int(span_el.get(W + "val")) if span_el is not None else 1
+            width = str(sum(widths[c:c + span]))
+            tcw = tcpr.find(W + "tcW")
+            if tcw is not None:  # the template's cells all have one: just change it
+                tcw.set(W + "w", width)
+                tcw.set(W + "type", "dxa")
+            else:
+                _set_child(tcpr, "tcW", TCPR_ORDER, {"w": width, "type": "dxa"})
             c += span
 
 
 def keep_with_next(tr) -> None:
     for p in tr.iter(W + "p"):
-        _set_child(_ppr(p), "keepNext", PPR_ORDER)
+        ppr = _ppr(p)
+        if ppr.find(W + "keepNext") is not None:
+            continue
+        first = ppr[0] if len(ppr) else None
+        if first is not None and first.tag == W + "pStyle":
+            first.addnext(etree.Element(W + "keepNext"))  # keepNext comes right after pStyle
+        else:
+            _set_child(ppr, "keepNext", PPR_ORDER)
 
 
 def merge_down(cells: list[Any]) -> None:
@@ -130,7 +145,7 @@ def finish_table(tbl, layout: dict[str, Any]) -> bool:
 
 def nonbreaking_hyphens(body, style_id: str = "Caption") -> None:
     """'表4-1' must not break at its hyphen: Word's non-breaking hyphen element instead of '-'."""
-    for p in body.iter(W + "p"):
+    for p in body.iterchildren(W + "p"):
         style = p.find(f"{W}pPr/{W}pStyle")
         if style is None or style.get(W + "val") != style_id:
             continue
@@ -176,7 +191,7 @@ def place_signature(body, signature: str, date_text: str) -> None:
         date_right, sig_right = 2, 2 + (day + 2 - sig)
     else:
         sig_right, date_right = 2, 2 + (sig - day - 2)
-    for p in body.iter(W + "p"):
+    for p in body.iterchildren(W + "p"):
         style = p.find(f"{W}pPr/{W}pStyle")
         if style is None:
             continue
@@ -190,7 +205,7 @@ def place_signature(body, signature: str, date_text: str) -> None:
 
 def finish(body, blocks: list[dict[str, Any]]) -> None:
     tables = [b for b in blocks if b["kind"] in TABLE_KINDS]
-    rendered = body.findall(W + "tbl")
+    rendered = list(body.iterchildren(W + "tbl"))
     if len(rendered) == len(tables):
         for tbl, block in zip(rendered, tables):
             if block.get("layout"):

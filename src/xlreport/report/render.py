@@ -59,6 +59,36 @@ def _environment() -> _CompileOnce:
     return _CompileOnce()
 
 
+@lru_cache(maxsize=1)
+def _template_class():
+    """DocxTemplate, with its two per-render text passes made cheap through its public methods:
+    ``patch_xml`` (cleaning Word's run splits out of the template) depends only on the template,
+    so its result is kept; ``resolve_listing`` (tabs and line breaks inside values) has nothing
+    to do when no value holds one. Rendering itself is docxtpl's own ``render``."""
+    from docxtpl import DocxTemplate
+
+    class ReportTemplate(DocxTemplate):
+        _patched: dict[str, str] = {}
+
+        def patch_xml(self, src_xml):
+            key = hashlib.sha1(src_xml.encode("utf-8")).hexdigest()
+            found = self._patched.get(key)
+            if found is None:
+                found = super().patch_xml(src_xml)
+                if len(self._patched) > 32:
+                    self._patched.clear()
+                self._patched[key] = found
+            return found
+
+        def resolve_listing(self, xml):
+            content = xml.partition("?>")[2] if xml.startswith("<?xml") else xml
+            if not any(ch in content for ch in "\t\a\n\f"):
+                return xml
+            return super().resolve_listing(xml)
+
+    return ReportTemplate
+
+
 def docx_template_path(templates_dir: str | Path | None = None) -> Path:
     """An office's own report.docx in its --templates folder, else the package's."""
     if templates_dir:
@@ -73,9 +103,21 @@ def _template_bytes(path: str, mtime: float, size: int) -> bytes:
     return Path(path).read_bytes()
 
 
+_last_outline: list[tuple[Evaluation, Any, date, Outline]] = []
+
+
 def outline_for(evaluation: Evaluation, templates_dir: str | Path | None = None,
                 today: date | None = None) -> Outline:
-    return build_outline(evaluation, wording(templates_dir), today)
+    """The outline of one evaluation; a build asks twice (校验结果's 提示, then the report),
+    so the last one is kept (with the evaluation it belongs to, compared by identity)."""
+    today = today or date.today()
+    key = str(templates_dir) if templates_dir else None
+    for ev, k, day, outline in _last_outline:
+        if ev is evaluation and k == key and day == today:
+            return outline
+    outline = build_outline(evaluation, wording(templates_dir), today)
+    _last_outline[:] = [(evaluation, key, today, outline)]
+    return outline
 
 
 def placeholder_problems(evaluation: Evaluation, templates_dir: str | Path | None = None) -> list[Problem]:
@@ -114,15 +156,13 @@ def _template_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None,
                 today: date | None = None) -> bytes:
     """The report as .docx bytes."""
-    from docxtpl import DocxTemplate
-
     from .layout import finish
 
     path = docx_template_path(templates_dir)
     try:
         outline = outline_for(evaluation, templates_dir, today)
         stat = path.stat()
-        tpl = DocxTemplate(io.BytesIO(_template_bytes(str(path), stat.st_mtime, stat.st_size)))
+        tpl = _template_class()(io.BytesIO(_template_bytes(str(path), stat.st_mtime, stat.st_size)))
         blocks = _template_blocks(outline.blocks)
         tpl.render({"blocks": blocks}, jinja_env=_environment(), autoescape=True)
         finish(tpl.docx.element.body, outline.blocks)

@@ -39,8 +39,11 @@ class Wording:
         loaders = [FileSystemLoader(str(DEFAULT_DIR))]
         if templates_dir:
             loaders.insert(0, FileSystemLoader(str(templates_dir)))
+        from .cache import bytecode_cache
+
         self.env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                               bytecode_cache=bytecode_cache())
         from .filters import FILTERS
 
         self.env.filters.update(FILTERS)
