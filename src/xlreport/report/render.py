@@ -17,7 +17,7 @@ import tempfile
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jinja2 import Environment, Template, TemplateError
 
@@ -68,7 +68,7 @@ def _template_class():
     from docxtpl import DocxTemplate
 
     class ReportTemplate(DocxTemplate):
-        _patched: dict[str, str] = {}
+        _patched: ClassVar[dict[str, str]] = {}
 
         def patch_xml(self, src_xml):
             key = hashlib.sha1(src_xml.encode("utf-8")).hexdigest()
