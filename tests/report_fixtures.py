@@ -229,6 +229,10 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
     import re
     import zipfile
 
+    from docx_schema import validate_docx
+
+    errors = validate_docx(rb.path)
+    assert not errors, "\n".join(errors[:10])
     text = rb.all_text
     for leak in LEAKS:
         assert leak not in text, f"leaked {leak!r}"

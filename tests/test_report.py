@@ -356,3 +356,31 @@ def test_scoring_path_does_not_import_docx():
             "print(any(m == 'docx' or m.startswith(('docx.', 'docxtpl')) for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_schema_validation_catches_misordered_properties():
+    """The check every report passes (check_report) fails on the faults it is there for."""
+    import io
+
+    from docx_schema import validate_docx
+
+    from xlreport.report import render_docx
+
+    data = render_docx(project_evaluation(FULL_TEXTS))
+    assert validate_docx(data) == []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    doc = parts["word/document.xml"].decode()
+    # tblLook before tblLayout, as the old template wrote it
+    look = re.search(r"<w:tblLook [^>]*/>", doc).group(0)
+    parts["word/document.xml"] = doc.replace(look, "", 1).replace("<w:tblLayout ", look + "<w:tblLayout ", 1).encode()
+    styles = parts["word/styles.xml"].decode()
+    parts["word/styles.xml"] = styles.replace('<w:snapToGrid w:val="0"/>', "", 1).replace(
+        '<w:jc w:val="both"/>', '<w:jc w:val="both"/><w:snapToGrid w:val="0"/>', 1).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    errors = validate_docx(out.getvalue())
+    assert any("document.xml" in e and "tblLayout" in e for e in errors), errors
+    assert any("styles.xml" in e and "snapToGrid" in e for e in errors), errors
