@@ -62,7 +62,6 @@ def test_four_level_transfer_with_failed_threshold(tmp_path):
     rb = write(ev, tmp_path)
     check_report(ev, rb)
     body = rb.body()
-    assert "全年预算数391万元，执行315.22万元，执行率80.62%" in body
     assert "根据评分标准，本项指标不得分。" in body
     assert "综合得分为96分，评价等级为“优”" in body
     assert [c for c in rb.styled("Caption") if c.startswith("表4")] == [
@@ -146,6 +145,16 @@ def test_missed_indicator_without_reason_asks_for_it(tmp_path):
     assert "（待填写：原因分析）" in rb.placeholders()
     whats = {p.fields["what"] for p in placeholder_problems(ev)}
     assert {"原因分析", "超额完成原因分析", "缺省原因"} <= whats
+
+
+def test_budget_rate_indicator_gives_the_amounts_and_the_rule(tmp_path):
+    rows = [indicator(5, "过程管理", "资金管理", "预算执行率", "≥90%", None, 10, method="达标",
+                      deviation="部分项目年底才完成验收。"),
+            indicator(6, "项目产出", "数量指标", "参保人数", "≥100人", "120人", 90)]
+    ev = make_evaluation(schema.TYPE_TRANSFER, rows, budget(398, 320.88, 398, weight=0), FULL_TEXTS)
+    body = write(ev, tmp_path).body()
+    assert ("预算执行率：全年预算数398万元，执行320.88万元，执行率80.62%，低于年度指标值90%。"
+            "偏差原因：部分项目年底才完成验收。根据评分标准，本项指标不得分。") in body
 
 
 def test_upper_bound_missed_says_over_the_limit(tmp_path):

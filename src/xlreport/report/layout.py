@@ -203,6 +203,20 @@ def place_signature(body, signature: str, date_text: str) -> None:
                                                "right": str(round(chars * 320))})
 
 
+def keep_text_with_signature(body) -> None:
+    """The 附件说明, signature and date never stand on a page without text: the last body
+    paragraph keeps with them (GB/T 9704 asks for the text to be adjusted instead)."""
+    for p in body.iterchildren(W + "p"):
+        style = p.find(f"{W}pPr/{W}pStyle")
+        if style is not None and style.get(W + "val") in ("AttachNote", "Signature"):
+            before = p.getprevious()
+            if before is not None and before.tag == W + "p":
+                ppr = _ppr(before)
+                if ppr.find(W + "keepNext") is None:
+                    _set_child(ppr, "keepNext", PPR_ORDER)
+            return
+
+
 def finish(body, blocks: list[dict[str, Any]]) -> None:
     tables = [b for b in blocks if b["kind"] in TABLE_KINDS]
     rendered = list(body.iterchildren(W + "tbl"))
@@ -211,6 +225,7 @@ def finish(body, blocks: list[dict[str, Any]]) -> None:
             if block.get("layout"):
                 finish_table(tbl, block["layout"])
     nonbreaking_hyphens(body)
+    keep_text_with_signature(body)
     signature = next((b["text"] for b in blocks if b["kind"] == "signature"), "")
     day = next((b["text"] for b in blocks if b["kind"] == "date"), "")
     if signature and day:
