@@ -1,4 +1,7 @@
-"""Scoring by SPEC §4, end to end from a filled template file."""
+"""Scoring: the rules, on in-memory inputs (a filled template's grid, or rows built by hand).
+
+A few tests keep a saved file where the file itself matters (number formats set through
+openpyxl, a rate typed into an output cell and read back)."""
 
 from __future__ import annotations
 
@@ -13,11 +16,15 @@ from xlreport.pipeline import build_file
 from xlreport.scoring import round2
 
 
-def evaluate(tmp_path, **kwargs):
-    path = make_workbook(tmp_path / "wb.xlsx", **kwargs)
-    outcome = build_file(path, write=False)
-    assert outcome.failure is None, outcome.failure
-    return outcome.evaluation
+def evaluate(tmp_path, report_type=None, **kwargs):
+    """Score a filled template without writing it: the grid goes straight to the reader."""
+    from factory import make_grid
+
+    from xlreport.pipeline import score_grid
+
+    args = (report_type,) if report_type else ()
+    evaluation, _ = score_grid(make_grid(*args, **kwargs))
+    return evaluation
 
 
 def note(res, ev=None):
