@@ -8,10 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from factory import make_workbook, simple_indicators
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from factory import make_workbook, simple_indicators
 from xlreport.pipeline import build_file
 from xlreport.scoring import round2
 
@@ -87,9 +87,8 @@ def test_quantitative_rules(tmp_path, target, actual, unit, method, expected):
 
 
 def test_percent_formatted_number_cells(tmp_path):
-    from openpyxl import load_workbook
-
     from factory import indicator_columns
+    from openpyxl import load_workbook
 
     path = make_workbook(tmp_path / "wb.xlsx", indicators=one(target="≥95%", actual=0.975))
     wb = load_workbook(path)
@@ -268,9 +267,9 @@ def test_half_up_in_scores(tmp_path):
 
 
 # Properties ---------------------------------------------------------------------------
-from xlreport.model import IndicatorRow, Field, Ref  # noqa: E402
 from xlreport.grid import RawCell  # noqa: E402
-from xlreport.scoring import score_indicator, _Ctx, BudgetResult  # noqa: E402
+from xlreport.model import Field, IndicatorRow, Ref  # noqa: E402
+from xlreport.scoring import BudgetResult, _Ctx, score_indicator  # noqa: E402
 
 OPS = ["≥", "≤", ">", "<", "="]
 
@@ -328,7 +327,6 @@ def test_rate_quoted_in_prose_must_match_budget(tmp_path):
 
 def test_rate_typed_into_output_cell_is_checked_once(tmp_path):
     import openpyxl
-
     from factory import find_label
 
     path = make_workbook(tmp_path / "wb.xlsx", budget={"年度资金总额": (100, 100, 80.62)})
@@ -361,7 +359,6 @@ def test_nature_column(tmp_path):
 
 def test_allocation_subtotal_checked(tmp_path):
     import openpyxl
-
     from factory import find_label
 
     path = make_workbook(tmp_path / "wb.xlsx")
@@ -425,3 +422,56 @@ def test_error_count_counts_real_errors_only(tmp_path):
     ev = evaluate(tmp_path, indicators=items)
     assert [p.code for p in ev.errors] == ["weight-invalid"]
     assert any(p.code == "score-incomplete" and "1个错误" in p.message for p in ev.problems)
+
+
+# Typed verdicts and their wording ---------------------------------------------------------
+from xlreport.model import Degree, Kind, Method, Miss, Rule, Status  # noqa: E402
+
+_VERDICTS = [
+    # target, actual, method, status, rule, miss, kind, share
+    ("≥90%", "88.36%", None, Status.MISSED, Rule.RATIO, Miss.BELOW, Kind.NUMBER, "0.9817777777777777777777777778"),
+    ("≤100%", "122.71%", None, Status.MISSED, Rule.RATIO, Miss.ABOVE, Kind.NUMBER, None),
+    ("≥90%", "80%", "达标", Status.MISSED, Rule.THRESHOLD, Miss.BELOW, Kind.NUMBER, "0"),
+    ("6-9个月", "12", None, Status.MISSED, Rule.RATIO, Miss.ABOVE, Kind.RANGE, "0.75"),
+    ("≥20", "33", None, Status.EXCEEDED, Rule.FULL, None, Kind.NUMBER, "1"),
+    ("≥95%", "97%", None, Status.MET, Rule.FULL, None, Kind.NUMBER, "1"),
+    ("完善", "基本完善", None, Status.PARTIAL, Rule.DEGREE, None, Kind.TEXT, "0.7"),
+    ("≥80%", "缺省", None, Status.DEFAULT, Rule.DEFAULT_FULL, None, Kind.NUMBER, "1"),
+]
+
+
+@pytest.mark.parametrize("target,actual,method,status,rule,miss,kind,share", _VERDICTS)
+def test_verdicts_are_typed(target, actual, method, status, rule, miss, kind, share):
+    res = score_indicator(_row(target, actual, "10", method), _Ctx([], "满分", _CTX_BUDGET))
+    assert (res.status, res.rule, res.miss, res.kind) == (status, rule, miss, kind)
+    assert isinstance(res.method, Method)
+    if share is not None:
+        assert res.share == Decimal(share)
+    assert res.target is not None and res.actual is not None  # the parsed values travel with the verdict
+    assert not hasattr(res, "note") and not hasattr(res, "report_sentence")  # no sentences in scoring
+
+
+def test_qualitative_degree_is_an_enum():
+    res = score_indicator(_row("完善", "基本完善", "10"), _Ctx([], "满分", _CTX_BUDGET))
+    assert res.degree is Degree.PARTLY and res.degree == "部分达成"
+
+
+@pytest.mark.parametrize("target,actual,method,expected", [
+    ("≥90%", "88.36%", None, "实际完成88.36%，低于年度指标值90%，按完成比例得9.82分（分值10分）。"),
+    ("≤100%", "122.71%", None, "实际完成122.71%，超过100%的上限，按完成比例得8.15分（分值10分）。"),
+    ("≥90%", "80%", "达标", "实际完成80%，低于年度指标值90%，按达标法不得分。"),
+    ("6-9个月", "12", None, "实际完成12个月，超过9个月的上限，按完成比例得7.50分（分值10分）。"),
+    ("≥20", "33", None, "实际完成33，大幅超过年度指标值20，得满分10分。"),
+    ("≥95%", "97%", None, "实际完成97%，达到年度指标值（≥95%），得满分10分。"),
+    ("6-9个月", "7", None, "实际完成7个月，在6个月至9个月的区间内，得满分10分。"),
+    ("≤10天", "8天", None, "实际完成8天，未超过10天的上限，得满分10分。"),
+    ("完善", "基本完善", None, "实际完成情况为“基本完善”，判定为部分达成，按分值的70%得7分。"),
+    ("显著提升", "显著提升", None, "实际完成情况与年度指标值“显著提升”一致，判定为达成，得满分10分。"),
+    ("≥80%", "缺省", None, "实际完成值为缺省，按缺省处理得满分10分。请在完成情况说明中写明缺省原因。"),
+    ("≥９５％", "97%", None, "实际完成97%，达到年度指标值（≥95%），得满分10分。"),
+])
+def test_workbook_note_reads_naturally(target, actual, method, expected):
+    from xlreport.wording import wording
+
+    res = score_indicator(_row(target, actual, "10", method), _Ctx([], "满分", _CTX_BUDGET))
+    assert wording().indicator_note(res) == expected

@@ -65,6 +65,11 @@ def indicator_view(res: IndicatorResult, budget: BudgetResult | None = None) -> 
     explanation = one_line(src.text("explanation"))
     target = tidy_quantity(one_line(res.target_shown))
     actual = tidy_quantity(one_line(res.actual_shown))
+    a, t = res.actual, res.target
+    unit = (getattr(t, "unit", None) or src.field("unit").text or "") if t is not None else ""
+    if (a is not None and getattr(a, "kind", None) == "number" and not getattr(a, "unit", None) and unit
+            and actual and not actual.endswith(unit)):
+        actual += unit  # '7' against '6-9个月' is 7个月
     qualitative = res.method == "定性" or res.kind is Kind.TEXT
     budget_rate = res.kind is Kind.BUDGET_RATE
     return {
