@@ -233,3 +233,33 @@ def finish(body, blocks: list[dict[str, Any]]) -> None:
 
 
 __all__ = ["finish"]
+
+
+CP = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+DC = "http://purl.org/dc/elements/1.1/"
+DCTERMS = "http://purl.org/dc/terms/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def set_core_properties(core: bytes, *, title: str, author: str, when) -> bytes:
+    """docProps/core.xml of this report: its title, the unit as author, created now (never a
+    date left over from the template)."""
+    root = etree.fromstring(core)
+
+    def put(ns: str, name: str, text: str, w3cdtf: bool = False) -> None:
+        el = root.find(f"{{{ns}}}{name}")
+        if el is None:
+            el = etree.SubElement(root, f"{{{ns}}}{name}")
+        el.text = text
+        if w3cdtf:
+            el.set(f"{{{XSI}}}type", "dcterms:W3CDTF")
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    put(DC, "title", title)
+    put(DC, "creator", author)
+    put(CP, "lastModifiedBy", author)
+    put(CP, "revision", "1")
+    put(DC, "language", "zh-CN")
+    put(DCTERMS, "created", stamp, True)
+    put(DCTERMS, "modified", stamp, True)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -1,25 +1,24 @@
-"""Render the report: Evaluation -> outline (blocks) -> report.docx filled by docxtpl -> finish -> file.
+"""Render the report: Evaluation -> outline (blocks) -> report.docx filled as docxtpl does -> finish -> file.
 
 The one path: :mod:`.outline` decides the sections and takes every sentence from the wording
-layer; ``templates/report.docx`` (a Word document an office can open and restyle) renders the
-blocks through docxtpl's public API; :mod:`.layout` adds what a template cannot say per row
-(fitted widths, merged labels, keep-together); python-docx saves it.
+layer; ``templates/report.docx`` (a Word document an office can open and restyle) is patched
+once by docxtpl's public API and rendered with Jinja2 (:mod:`.docx_template`);
+:mod:`.layout` adds what a template cannot say per row
+(fitted widths, merged labels, keep-together); the parts are zipped back unchanged otherwise.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import shutil
 import subprocess
 import tempfile
-from datetime import date, datetime
-from functools import lru_cache
+import zipfile
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from jinja2 import Environment, Template, TemplateError
+from jinja2 import TemplateError
 
 from ..failures import XlreportError
 from ..files import atomic_target
@@ -36,59 +35,6 @@ class ReportError(XlreportError):
     """The report could not be written (a broken override template, an unwritable folder)."""
 
 
-class _CompileOnce(Environment):
-    """docxtpl hands its patched document XML to ``from_string`` on every render; the XML of one
-    template never changes, so compile it once per process (docxtpl's public ``jinja_env`` hook)."""
-
-    def __init__(self) -> None:
-        super().__init__(autoescape=True)
-        self._compiled: dict[str, Template] = {}
-
-    def from_string(self, source, globals=None, template_class=None):
-        key = hashlib.sha1(source.encode("utf-8")).hexdigest()
-        found = self._compiled.get(key)
-        if found is None:
-            found = self._compiled[key] = super().from_string(source, globals, template_class)
-            if len(self._compiled) > 32:
-                self._compiled.pop(next(iter(self._compiled)))
-        return found
-
-
-@lru_cache(maxsize=1)
-def _environment() -> _CompileOnce:
-    return _CompileOnce()
-
-
-@lru_cache(maxsize=1)
-def _template_class():
-    """DocxTemplate, with its two per-render text passes made cheap through its public methods:
-    ``patch_xml`` (cleaning Word's run splits out of the template) depends only on the template,
-    so its result is kept; ``resolve_listing`` (tabs and line breaks inside values) has nothing
-    to do when no value holds one. Rendering itself is docxtpl's own ``render``."""
-    from docxtpl import DocxTemplate
-
-    class ReportTemplate(DocxTemplate):
-        _patched: ClassVar[dict[str, str]] = {}
-
-        def patch_xml(self, src_xml):
-            key = hashlib.sha1(src_xml.encode("utf-8")).hexdigest()
-            found = self._patched.get(key)
-            if found is None:
-                found = super().patch_xml(src_xml)
-                if len(self._patched) > 32:
-                    self._patched.clear()
-                self._patched[key] = found
-            return found
-
-        def resolve_listing(self, xml):
-            content = xml.partition("?>")[2] if xml.startswith("<?xml") else xml
-            if not any(ch in content for ch in "\t\a\n\f"):
-                return xml
-            return super().resolve_listing(xml)
-
-    return ReportTemplate
-
-
 def docx_template_path(templates_dir: str | Path | None = None) -> Path:
     """An office's own report.docx in its --templates folder, else the package's."""
     if templates_dir:
@@ -96,11 +42,6 @@ def docx_template_path(templates_dir: str | Path | None = None) -> Path:
         if candidate.is_file():
             return candidate
     return DEFAULT_TEMPLATE
-
-
-@lru_cache(maxsize=4)
-def _template_bytes(path: str, mtime: float, size: int) -> bytes:
-    return Path(path).read_bytes()
 
 
 _last_outline: list[tuple[Evaluation, Any, date, Outline]] = []
@@ -136,19 +77,11 @@ def placeholder_problems(evaluation: Evaluation, templates_dir: str | Path | Non
 
 
 def _template_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Paragraph segments as docxtpl RichText: placeholders in the template's 待填写 character style."""
-    from docxtpl import RichText
-
+    """Paragraph segments as {text, todo}: the template prints a placeholder in its 待填写 style."""
     out = []
     for b in blocks:
         if b["kind"] == "p":
-            rich = RichText()
-            for text, todo in b["segments"]:
-                if todo:
-                    rich.add(text, style="Placeholder")
-                else:
-                    rich.add(text)
-            b = {**b, "rich": rich}
+            b = {**b, "segments": [{"text": text, "todo": todo} for text, todo in b["segments"]]}
         out.append(b)
     return out
 
@@ -156,34 +89,36 @@ def _template_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None,
                 today: date | None = None) -> bytes:
     """The report as .docx bytes."""
-    from .layout import finish
+    from lxml import etree
+
+    from .docx_template import DOCUMENT_PART, prepare, render_part, write_docx
+    from .layout import W, finish, set_core_properties
 
     path = docx_template_path(templates_dir)
     try:
         outline = outline_for(evaluation, templates_dir, today)
         stat = path.stat()
-        tpl = _template_class()(io.BytesIO(_template_bytes(str(path), stat.st_mtime, stat.st_size)))
-        blocks = _template_blocks(outline.blocks)
-        tpl.render({"blocks": blocks}, jinja_env=_environment(), autoescape=True)
-        finish(tpl.docx.element.body, outline.blocks)
+        prepared = prepare(str(path), stat.st_mtime, stat.st_size)
+        context = {"blocks": _template_blocks(outline.blocks)}
+        parts = {part: render_part(prepared, part, context) for part in prepared.patched}
+        root = etree.fromstring(parts[DOCUMENT_PART].encode("utf-8"))
+        finish(root.find(W + "body"), outline.blocks)
+        parts = {k: v.encode("utf-8") for k, v in parts.items()}
+        parts[DOCUMENT_PART] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     except WordingError as exc:
         raise ReportError(exc.code, exc.message) from exc
-    except (TemplateError, ValueError, KeyError, IndexError, OSError) as exc:
+    except (TemplateError, ValueError, KeyError, IndexError, OSError, zipfile.BadZipFile,
+            etree.XMLSyntaxError) as exc:
         where = f"（模板文件夹：{templates_dir}）" if templates_dir else ""
         raise ReportError("report-template-invalid",
                           f"自评报告模板有误{where}：{exc}。请检查自定义模板，或去掉 --templates 使用默认模板。") from exc
     info = evaluation.info
-    props = tpl.docx.core_properties
-    now = datetime.now().replace(microsecond=0)
-    props.title = "".join(b["text"] for b in outline.blocks if b["kind"] == "title")
-    props.author = props.last_modified_by = info.unit or info.department or ""
-    props.created = props.modified = now
-    props.revision = 1
-    props.comments = ""
-    props.language = "zh-CN"
-    buffer = io.BytesIO()
-    tpl.save(buffer)
-    return buffer.getvalue()
+    core = prepared.members.get("docProps/core.xml")
+    if core is not None:
+        title = "".join(b["text"] for b in outline.blocks if b["kind"] == "title")
+        parts["docProps/core.xml"] = set_core_properties(core, title=title, author=info.unit or info.department or "",
+                                                         when=datetime.now(UTC).replace(microsecond=0))
+    return write_docx(prepared, parts)
 
 
 def write_report(evaluation: Evaluation, path: Path, templates_dir: str | Path | None = None,
