@@ -96,7 +96,7 @@ def indicator_block(g: dict[str, Any]) -> dict[str, Any]:
              for child, ind in inds]
     widths = fit_widths([
         ([c[0] for c in cells], 5, 7), ([c[1] for c in cells], 6, 12), ([c[2] for c in cells], 5, 12),
-        ([c[3] for c in cells], 5, 9), ([], 2.5, 2.5), ([], 3, 3), ([c[6] for c in cells], 3.5, 3.5)],
+        ([c[3] for c in cells], 5, 9), ([], 2.5, 2.5), ([], 3, 3), ([c[6] for c in cells], 4.4, 4.4)],
         TEXT_WIDTH, WU_HAO)
     groups, k = [], 0
     for child in g["children"]:
