@@ -323,6 +323,9 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
     annex = [t for t in rb.tables if t[0][0] in ("项目名称", "部门名称")]
     assert len(annex) == 1
     annex = annex[0]
+    if annex[-1][0].startswith(("填报人", "联系电话")):  # the line under the form, inside it
+        note = annex.pop()
+        assert (ev.info.contact or ev.info.phone) and (ev.info.contact in note[0] and ev.info.phone in note[0])
     head = next(i for i, r in enumerate(annex) if r[0] == "一级指标")
     ordered = [(g, child, ind) for g in ev.groups for child in g.children for ind in child.indicators]
     rows = annex[head + 1:-1]

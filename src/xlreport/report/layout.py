@@ -128,6 +128,8 @@ def finish_table(tbl, layout: dict[str, Any]) -> bool:
     for tr, m in zip(data, meta):
         if m["keep"]:
             keep_with_next(tr)
+    if layout.get("keep_last") and len(rows) > offset + len(meta) + 1:
+        keep_with_next(rows[offset + len(meta)])  # 总分 stays with the 填报人 row under it
     columns = sorted({c for m in meta for c in m["merge"]})
     for col in columns:
         run: list[Any] = []

@@ -218,10 +218,9 @@ class Builder:
         self.out.simple("date", f"{self.today.year}年{self.today.month}月{self.today.day}日")
         self.out.simple("annexlabel", "附件")
         self.out.simple("annextitle", annex_title)
-        self.out.blocks.append({"kind": "annex", **annex_block(self.ctx)})
         note = "　　".join(x for x in (f"填报人：{self.ctx['contact']}" if self.ctx["contact"] else "",
                                       f"联系电话：{self.ctx['phone']}" if self.ctx["phone"] else "") if x)
-        self.out.simple("annexnote", note)
+        self.out.blocks.append({"kind": "annex", **annex_block(self.ctx), "note": note})
 
     def title(self, *lines: str) -> None:
         for line in lines:

@@ -96,7 +96,7 @@ def indicator_block(g: dict[str, Any]) -> dict[str, Any]:
              for child, ind in inds]
     widths = fit_widths([
         ([c[0] for c in cells], 5, 7), ([c[1] for c in cells], 6, 12), ([c[2] for c in cells], 5, 12),
-        ([c[3] for c in cells], 5, 9), ([], 2.5, 2.5), ([], 3, 3), ([c[6] for c in cells], 4.4, 4.4)],
+        ([c[3] for c in cells], 5.6, 9), ([], 2.5, 2.5), ([], 3, 3), ([c[6] for c in cells], 4.4, 4.4)],
         TEXT_WIDTH, WU_HAO)
     groups, k = [], 0
     for child in g["children"]:
@@ -146,7 +146,7 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
         groups.append(group_rows)
     widths = fit_widths([
         ([r[0] for r in rows], 5, 6), ([r[1] for r in rows], 5, 7), ([r[2] for r in rows], 6, 12),
-        ([r[3] for r in rows], 5, 8), ([r[4] for r in rows], 5, 8), ([], 2.5, 2.5), ([], 3.5, 3.5),
+        ([r[3] for r in rows], 5.6, 8), ([r[4] for r in rows], 5.6, 8), ([], 2.5, 2.5), ([], 3.5, 3.5),
         ([r[7] for r in rows], 6, 14)], TEXT_WIDTH, ANNEX_CHAR)
     # 一级 groups kept whole when they fit; otherwise their 二级 groups (or chunks) each restart both labels.
     meta: list[dict[str, Any]] = []
@@ -179,7 +179,8 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
         "total": ctx["total"],
         "grade": f"评价等级：{ctx['grade']}" if ctx["grade"] else "",
         # the rows before the indicators: 名称, 主管部门, 资金 header + lines, 目标 ×2, indicator header
-        "layout": {"widths": widths, "header": 0, "offset": 3 + len(budget_lines) + 3, "rows": meta},
+        "layout": {"widths": widths, "header": 0, "offset": 3 + len(budget_lines) + 3, "rows": meta,
+                   "keep_last": bool(ctx["contact"] or ctx["phone"])},
     }
 
 
