@@ -393,3 +393,21 @@ def test_schema_validation_catches_misordered_properties():
     errors = validate_docx(out.getvalue())
     assert any("document.xml" in e and "tblLayout" in e for e in errors), errors
     assert any("styles.xml" in e and "snapToGrid" in e for e in errors), errors
+
+
+def test_rescaled_defaults_and_manual_scores(tmp_path):
+    """缺省 left out of the total (折算) and a manual score: said once, in the unit's words."""
+    rows = [indicator(5, "产出指标", "数量指标", "参保人数", "≥100人", "120人", 40),
+            indicator(6, "产出指标", "数量指标", "结余月数", "6-9个月", "缺省", 20, explanation="本级不涉及基金结余考核。"),
+            indicator(7, "效益指标", "社会效益指标", "宣传效果", "显著提升", "基本提升", 30, degree="部分达成",
+                      deviation="宣传覆盖面仍不足。", manual_score=23, manual_reason="经集体评议酌情给分"),
+            indicator(8, "满意度指标", "服务对象满意度指标", "满意度", "≥90%", "95%", 10)]
+    ev = make_evaluation(schema.TYPE_PROJECT, rows, budget(100, 100, 100, weight=0), FULL_TEXTS,
+                         default_handling="折算")
+    assert ev.complete and ev.rescaled
+    rb = write(ev, tmp_path)
+    check_report(ev, rb)
+    body = rb.body()
+    assert "结余月数：本级不涉及基金结余考核。本项指标按缺省处理，不计入总分。" in body
+    assert "经综合评定，本项指标得23分（经集体评议酌情给分）。" in body
+    assert "按缺省处理的指标不计入总分，总分已按100分折算。" in body
