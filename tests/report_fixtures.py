@@ -272,7 +272,7 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
         ordered = [(child, ind) for child in g.children for ind in child.indicators]
         assert len(table) == len(ordered) + 2
         for (child, ind), row in zip(ordered, table[1:-1]):
-            assert row[0] == f"{child.name}（{fmt(child.weight)}分）", (row[0], child.name)
+            assert row[0] == f"{child.name}\n（{fmt(child.weight)}分）", (row[0], child.name)
             assert row[1] == ind.name
             if ind.status == "excluded":
                 assert row[5] == "不计分"
@@ -331,7 +331,7 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
     rows = annex[head + 1:-1]
     assert len(rows) == len(ordered)
     for (g, child, ind), row in zip(ordered, rows):
-        assert row[0] == f"{g.name}（{fmt(g.weight)}分）" and row[1] == f"{child.name}（{fmt(child.weight)}分）"
+        assert row[0] == f"{g.name}\n（{fmt(g.weight)}分）" and row[1] == f"{child.name}\n（{fmt(child.weight)}分）"
         assert row[2] == ind.name, ind.name
         if ind.status != "excluded":
             assert row[5:7] == [fmt(ind.weight), fmt_score(ind.final)], ind.name

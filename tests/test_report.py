@@ -285,7 +285,7 @@ def test_tables_survive_pagination(tmp_path):
     assert starts[0] == 0 and len(starts) >= 2
     for s in starts[1:]:
         assert not keeps(data[s - 1])  # a chunk may start a page ...
-        assert "数量指标（60分）" in "".join(data[s].find(f"{W}tc").itertext())  # ... with its label
+        assert "数量指标（60分）" in "".join(data[s].find(f"{W}tc").itertext())  # ... with its label and weight
     assert keeps(data[-1])  # the last row keeps with 合计
     small = next(t for t in tables if "满意度" in "".join(t.itertext()) and "一级指标" not in "".join(t.itertext())
                  and "二级指标" in "".join(t.itertext()))

@@ -89,6 +89,7 @@ def group(g: GroupResult, by_id: dict[int, dict]) -> dict[str, Any]:
         children.append({
             "name": label,
             "label": f"{label}（{fmt(child.weight)}分）" if label else "",
+            "weight_label": f"（{fmt(child.weight)}分）",
             "indicators": [by_id[id(i)] for i in child.indicators],
         })
     name = one_line(g.name)
@@ -96,6 +97,7 @@ def group(g: GroupResult, by_id: dict[int, dict]) -> dict[str, Any]:
         "name": name,
         "short": short_name(name),
         "label": f"{name}（{fmt(g.weight)}分）" if name else "",
+        "weight_label": f"（{fmt(g.weight)}分）",
         "weight": fmt(g.weight),
         "score": fmt_score(g.score) if g.complete else DASH,
         "rate": rate_text(g.score, g.weight) if g.complete else DASH,

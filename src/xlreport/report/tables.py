@@ -92,8 +92,9 @@ def _finish(flags: list[dict[str, Any]], has_total: bool) -> list[dict[str, Any]
 def indicator_block(g: dict[str, Any]) -> dict[str, Any]:
     """表<章>-<n>: one 一级指标's indicators, its 二级 label merged down each group."""
     inds = [(child, ind) for child in g["children"] for ind in child["indicators"]]
-    cells = [[child["label"], ind["name"], ind["target"], ind["actual"], ind["weight"], ind["score"], ind["rate"]]
-             for child, ind in inds]
+    # the 二级 label prints as two lines, its name and its weight: the column needs the longer
+    cells = [[max(child["name"], child["weight_label"], key=text_width), ind["name"], ind["target"], ind["actual"],
+              ind["weight"], ind["score"], ind["rate"]] for child, ind in inds]
     widths = fit_widths([
         ([c[0] for c in cells], 5, 7), ([c[1] for c in cells], 6, 12), ([c[2] for c in cells], 5, 12),
         ([c[3] for c in cells], 5.6, 9), ([], 2.5, 2.5), ([], 3, 3), ([c[6] for c in cells], 4.4, 4.4)],
@@ -105,9 +106,9 @@ def indicator_block(g: dict[str, Any]) -> dict[str, Any]:
         k += n
     flags = _finish(_plan_groups(groups, widths, WU_HAO), True)
     rows = []
-    for c, f in zip(cells, flags):
-        rows.append({"l2": c[0], "name": c[1], "target": c[2], "actual": c[3], "weight": c[4], "score": c[5],
-                     "rate": c[6]})
+    for (child, _), c in zip(inds, cells):
+        rows.append({"l2": child["name"], "l2w": child["weight_label"], "name": c[1], "target": c[2],
+                     "actual": c[3], "weight": c[4], "score": c[5], "rate": c[6]})
     meta = [{"keep": f["keep"], "merge": {0: f["restart"]}} for f in flags]
     return {"rows": rows, "total": {"weight": g["weight"], "score": g["score"], "rate": g["rate"]},
             "layout": {"widths": widths, "header": 1, "rows": meta}}
@@ -140,8 +141,10 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
                     deviation = "见报告“存在的问题”" if ind["missed"] else ""
                 if not deviation and ind["is_default"]:
                     deviation = ind["explanation"] or "按缺省处理"
-                group_rows.append([g["label"], child["label"], ind["name"], ind["target"], ind["actual"],
-                                   ind["weight"], ind["score"], deviation])
+                group_rows.append([max(g["name"], g["weight_label"], key=text_width),
+                                   max(child["name"], child["weight_label"], key=text_width), ind["name"],
+                                   ind["target"], ind["actual"], ind["weight"], ind["score"], deviation,
+                                   g, child])
         rows.extend(group_rows)
         groups.append(group_rows)
     widths = fit_widths([
@@ -174,7 +177,9 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
         "budget": budget_lines,
         "goal": ctx["goal"] or "—",
         "goal_done": ctx["goal_done"] or "—",
-        "rows": [dict(zip(("l1", "l2", "name", "target", "actual", "weight", "score", "deviation"), r)) for r in rows],
+        "rows": [{**dict(zip(("name", "target", "actual", "weight", "score", "deviation"), r[2:8])),
+                  "l1": r[8]["name"], "l1w": r[8]["weight_label"], "l2": r[9]["name"], "l2w": r[9]["weight_label"]}
+                 for r in rows],
         "weight_total": ctx["weight_total"],
         "total": ctx["total"],
         "grade": f"评价等级：{ctx['grade']}" if ctx["grade"] else "",
