@@ -10,8 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from docx import Document
-
 from xlreport import schema
 from xlreport.grid import RawCell
 from xlreport.model import (
@@ -176,6 +174,8 @@ TEMPLATE_LEFTOVERS = (b"ja-JP", "ＭＳ 明朝".encode(), b"MS Mincho", b"make_d
 
 class Readback:
     def __init__(self, path: Path) -> None:
+        from docx import Document
+
         self.path = path
         self.doc = Document(str(path))
         self.paragraphs = [p for p in self.doc.paragraphs]

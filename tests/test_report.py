@@ -8,6 +8,7 @@ import shutil
 import zipfile
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -411,3 +412,20 @@ def test_rescaled_defaults_and_manual_scores(tmp_path):
     assert "结余月数：本级不涉及基金结余考核。本项指标按缺省处理，不计入总分。" in body
     assert "经综合评定，本项指标得23分（经集体评议酌情给分）。" in body
     assert "按缺省处理的指标不计入总分，总分已按100分折算。" in body
+
+
+def test_a_report_does_not_load_python_docx_once_the_template_is_prepared(tmp_path):
+    """docxtpl patches the Word template once (kept in the cache folder); later reports are a
+    Jinja render and a zip, without importing python-docx or docxtpl."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, 'tests'); from report_fixtures import project_evaluation, FULL_TEXTS;"
+            "from xlreport.report import render_docx; render_docx(project_evaluation(FULL_TEXTS));"
+            "print(any(m == 'docx' or m.startswith(('docx.', 'docxtpl')) for m in sys.modules))")
+    env = {**os.environ, "XLREPORT_CACHE_DIR": str(tmp_path / "cache")}
+    run = lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                 env=env, cwd=str(Path(__file__).parents[1])).stdout.strip()
+    assert run() == "True"  # the first report of a new template patches it with docxtpl
+    assert run() == "False"
