@@ -214,6 +214,7 @@ def base_context(evaluation: Evaluation) -> dict[str, Any]:
         "missed": [i for i in indicators if i["missed"]],
         "defaults": [i for i in indicators if i["is_default"]],
         "counts": counts,
+        "adjustments": [one_line(getattr(a, "text", a)) for a in getattr(evaluation, "adjustments", None) or []],
     }
 
 

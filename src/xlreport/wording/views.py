@@ -101,6 +101,8 @@ def indicator_view(res: IndicatorResult, budget: BudgetResult | None = None) -> 
         "says_score": bool(re.search(r"得(满分|[0-9０-９.]+分)|不得分|不计分", explanation)),
         "says_default": "缺省" in explanation,
         "last_year": one_line(src.text("last_year")),
+        # rules a profile applied on top of the score (deductions, caps), each already worded
+        "adjustments": [one_line(getattr(a, "text", a)) for a in getattr(res, "adjustments", None) or []],
         "exec_rate": fmt_percent(budget.rate) if budget_rate and budget is not None and budget.rate is not None else "",
         "annual": fmt(budget.annual) if budget_rate and budget is not None and budget.annual is not None else "",
         "executed": fmt(budget.executed) if budget_rate and budget is not None and budget.executed is not None else "",
