@@ -1,9 +1,29 @@
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+import pytest
 
 # Test helpers (factory, xlsx_compare, fake_xlwings) import as top-level modules.
 sys.path.insert(0, str(Path(__file__).parent))
-# Compiled templates go to a private folder, never the user's ~/.cache.
-os.environ["XLREPORT_CACHE_DIR"] = tempfile.mkdtemp(prefix="xlreport-test-cache-")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Every test (and every process a test starts) caches into a temporary folder, never the
+    user's ~/.cache/xlreport. One folder per session: the compiled report template is built once
+    per run, as on a user's machine; tests of the cache itself set their own folder."""
+    folder = tmp_path_factory.mktemp("xlreport-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XLREPORT_CACHE_DIR", str(folder))
+        yield folder
+
+
+
+# Hypothesis's per-example deadline is a wall-clock assertion too: off for every test.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("xlreport", deadline=None)
+    _hypothesis_settings.load_profile("xlreport")
+except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+    pass

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from xlreport.bundle import BUNDLE_FAILURES
+from xlreport.excel import BOOK_FAILURES
 from xlreport.failures import FILE_FAILURES
 from xlreport.problems import CATALOGUE
 
@@ -14,7 +16,7 @@ def test_every_problem_code_is_documented():
 
 
 def test_every_file_failure_code_is_documented():
-    codes = [*FILE_FAILURES, "report-template-invalid", "report-write-failed"]
+    codes = [*FILE_FAILURES, *BUNDLE_FAILURES, *BOOK_FAILURES, "report-template-invalid", "report-write-failed"]
     missing = [code for code in codes if f"`{code}`" not in README]
     assert not missing, f"README 缺少文件错误代码：{missing}"
 

@@ -443,16 +443,15 @@ def test_run_with_errors_reports_counts_and_writes_no_report(tmp_path):
     assert not list(tmp_path.glob("*.docx"))
 
 
-def test_report_open_in_word_is_explained(tmp_path, monkeypatch):
-    import xlreport.report as report
-
-    def locked(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
-
-    monkeypatch.setattr(report, "write_report", locked)
+def test_report_that_cannot_be_written_is_explained(tmp_path):
+    """The report's place is taken (here by a folder; in real life often a copy open in
+    Word): the scores are still in the book, the box says why the report is missing."""
     fake = book_from_xlsx(make_workbook(tmp_path / "wb.xlsx"))
+    (tmp_path / "wb_自评报告.docx").mkdir()
     result = excel.run_on_book(fake, now=NOW)
-    assert result.ok and "Word" in result.message
+    assert result.ok and result.report_path is None
+    assert "Word" in result.message and "但自评报告未能生成" in result.message and "Ctrl+S" in result.message
+    assert result.exit_code == 2 and schema.SHEET_SCORES in [s.name for s in fake.sheets]
 
 
 # main(): the thin layer around run_on_book ---------------------------------------------------------
@@ -505,13 +504,26 @@ def test_main_turns_a_bug_into_a_message(tmp_path, caller, monkeypatch):
     assert fake.app.screen_updating is True
 
 
-def test_styles_come_from_the_template_table():
-    from xlreport import plan, template
+def test_both_adapters_and_the_template_draw_the_one_style_table(tmp_path):
+    """Output cells look the same whether the command line, the button or the template drew them."""
+    from xlreport import plan, styles, template
 
-    assert excel.style_spec(plan.STYLE_OUTPUT).fill == template.OUTPUT_FILL
-    assert excel.style_spec(plan.STYLE_HEADER).bold is True
-    assert excel.style_spec(plan.STYLE_TITLE).fill is None
-    assert excel.style_spec(None) == excel.StyleSpec()
+    path = make_workbook(tmp_path / "wb.xlsx")
+    fake = book_from_xlsx(path)
+    excel.run_on_book(fake, now=NOW, report=False)
+    build = tmp_path / "built.xlsx"
+    from xlreport.pipeline import build_file
+
+    build_file(path, output=build, report=False, now=NOW)
+    header, cols = indicator_columns(openpyxl.load_workbook(build)[schema.SHEET_INDICATORS])
+    file_cell = openpyxl.load_workbook(build)[schema.SHEET_INDICATORS].cell(header + 1, cols["final"])
+    live_cell = fake.sheets[schema.SHEET_INDICATORS].range((header + 1, cols["final"]))
+    blank = template.build_template()[schema.SHEET_INDICATORS].cell(header + 1, cols["final"])
+    expected = styles.PLAN_STYLES[plan.STYLE_OUTPUT]
+    assert expected.fill == styles.OUTPUT_FILL
+    assert file_cell.fill.fgColor.rgb[-6:] == blank.fill.fgColor.rgb[-6:] == expected.fill
+    assert excel._rgb_hex(live_cell.color) == expected.fill
+    assert file_cell.font.b == bool(live_cell.font.bold) == expected.bold
 
 
 def test_find_label_helper_still_matches(tmp_path):

@@ -345,7 +345,8 @@ def test_pdf_with_libreoffice(tmp_path):
     assert notice is None and pdf == tmp_path / "r.pdf" and pdf.read_bytes().startswith(b"%PDF")
 
 
-def test_sixty_indicators(tmp_path):
+# Sixty indicators (how fast: benchmarks/bench_timings.py) ----------------------------------------
+def test_report_for_sixty_indicators(tmp_path):
     rows = []
     groups = [("产出指标", "数量指标"), ("产出指标", "质量指标"), ("效益指标", "社会效益指标"),
               ("满意度指标", "服务对象满意度指标")]

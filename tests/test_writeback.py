@@ -297,9 +297,7 @@ def test_cli_new_writes_template(tmp_path):
     assert wb["基本信息"]["B3"].value == "转移支付"
 
 
-def test_huge_sheet_is_refused_quickly(tmp_path):
-    import time
-
+def test_huge_sheet_is_refused(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "绩效指标"
@@ -307,10 +305,8 @@ def test_huge_sheet_is_refused_quickly(tmp_path):
     ws["A200000"] = "x"  # a sheet whose used range is enormous
     path = tmp_path / "huge.xlsx"
     wb.save(path)
-    start = time.perf_counter()
-    outcome = build_file(path)
+    outcome = build_file(path)  # how fast: benchmarks/bench_timings.py
     assert outcome.exit_code == 2 and outcome.failure.code == "file-too-large"
-    assert time.perf_counter() - start < 2
 
 
 def test_control_characters_in_user_text_do_not_break_the_save(tmp_path):

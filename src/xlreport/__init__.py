@@ -1,4 +1,6 @@
-__version__ = "0.1.0"
+from ._version import __version__
+
+__all__ = ["__version__", "main"]
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-EXIT_INTERNAL = 3
+from .failures import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def run_batch(paths: list[Path], *, output_dir: Path | None = None, report: bool
         names = [p.name for p in paths]
         if len(set(names)) != len(names):
             console.print("多个工作簿同名，无法写入同一文件夹；请分批处理或不指定 -o。")
-            return 2
+            return EXIT_UNUSABLE
         output_dir.mkdir(parents=True, exist_ok=True)
     # No refresh thread (auto_refresh=False): the bar is redrawn as each file finishes, and
     # worker processes are never forked while another thread runs.
@@ -174,11 +174,11 @@ def run_batch(paths: list[Path], *, output_dir: Path | None = None, report: bool
     for col in ("文件", "总分", "等级", "错误", "警告", "说明"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        note = "" if row.exit_code == 0 else row.message
+        note = "" if row.exit_code == EXIT_OK else row.message
         table.add_row(row.path.name, row.total, row.grade, str(row.errors), str(row.warnings), note)
     console.print(table)
-    done = sum(1 for r in rows if r.exit_code == 0)
+    done = sum(1 for r in rows if r.exit_code == EXIT_OK)
     console.print(f"共{len(rows)}个工作簿：{done}个评分完成，"
-                  f"{sum(1 for r in rows if r.exit_code == 1)}个有错误，"
-                  f"{sum(1 for r in rows if r.exit_code >= 2)}个无法处理。")
-    return max((r.exit_code for r in rows), default=0)
+                  f"{sum(1 for r in rows if r.exit_code == EXIT_ERRORS)}个有错误，"
+                  f"{sum(1 for r in rows if r.exit_code >= EXIT_UNUSABLE)}个无法处理。")
+    return max((r.exit_code for r in rows), default=EXIT_OK)

@@ -12,17 +12,19 @@ from pathlib import Path
 
 import click
 
-from . import __version__, schema
-from .failures import EXIT_UNUSABLE, XlreportError
+from . import schema
+from ._version import __version__
+from .failures import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_UNUSABLE, XlreportError
+from .files import WORKBOOK_SUFFIXES, collect_workbooks
 
-EXIT_INTERNAL = 3
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+__all__ = ["EXIT_INTERNAL", "collect_workbooks", "main"]
 
 
 # Sub-command groups that live in their own modules: command name -> module (the module's
 # attribute of the same name is the click group). Imported only when the command is used or
 # listed, so `xlreport build` never pays for the mail/Excel/summary machinery.
-OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli"}
+OPTIONAL_GROUPS = {"excel": "xlreport.excel_cli", "mail": "xlreport.mail.cli", "summary": "xlreport.summary_cli",
+                   "bundle": "xlreport.bundle_cli"}
 
 
 HELP_TEXT = "显示本帮助并退出。"
@@ -79,7 +81,7 @@ class XlreportGroup(click.Group):
             raise
         except KeyboardInterrupt:
             click.echo("已中断。", err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:  # a bug: say so plainly
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -116,25 +118,6 @@ def new(out: Path, report_type: str) -> None:
     click.echo(f"已生成{report_type}模板：{path}")
 
 
-def _print_problems(outcome, console) -> None:
-    from rich.table import Table
-
-    from .planner import sort_problems
-
-    problems = sort_problems(outcome.problems)
-    if not problems:
-        console.print("未发现问题。")
-        return
-    table = Table(show_lines=False, header_style="bold")
-    for col in ("级别", "代码", "位置", "问题说明"):
-        table.add_column(col, overflow="fold")
-    colours = {"错误": "red", "警告": "yellow", "提示": "cyan"}
-    for p in problems:
-        where = f"{p.sheet}!{p.cell}" if p.sheet and p.cell else (p.sheet or "")
-        table.add_row(f"[{colours[p.level.value]}]{p.level.value}[/]", p.code, where, p.message)
-    console.print(table)
-
-
 def _console():
     from rich.console import Console
 
@@ -144,66 +127,16 @@ def _console():
 @main.command()
 @click.argument("workbook", type=click.Path(path_type=Path))
 def check(workbook: Path) -> None:
-    """只校验并评分，不写回文件，以表格列出问题。"""
+    """只校验并评分，不写回文件，逐条列出问题。"""
     from .pipeline import build_file
 
     outcome = build_file(workbook, write=False)
-    console = _console()
     if outcome.failure is not None:
         click.echo(outcome.failure.message, err=True)
         sys.exit(outcome.exit_code)
-    _print_problems(outcome, console)
-    console.print(outcome.summary)
+    echo_problems(outcome.problems)
+    click.echo(outcome.summary)
     sys.exit(outcome.exit_code)
-
-
-REPORT_MARK = "_自评报告"  # pipeline.REPORT_SUFFIX without the extension (PDF/Word copies too)
-
-
-def collect_workbooks(paths: tuple[Path, ...] | list[Path], exclude: Path | None = None) -> list[Path]:
-    """Files as given; folders searched (recursively) for workbooks.
-
-    Skipped in folders: Excel lock files (``~$``), hidden files, our temporary files
-    (``.xlreport-``), backups (``*.xlsx.bak`` are not workbooks by suffix), reports and their
-    copies (``*_自评报告*``), and everything under ``exclude`` (the ``-o`` output folder, so a
-    second run does not score the first run's results). A file named explicitly is always
-    kept. A file reached twice is listed once.
-    """
-    found: list[Path] = []
-    seen: set[Path] = set()
-    excluded = _resolved(exclude) if exclude is not None else None
-
-    def add(candidate: Path) -> None:
-        key = _resolved(candidate)
-        if key not in seen:
-            seen.add(key)
-            found.append(candidate)
-
-    for path in paths:
-        if not path.is_dir():
-            add(path)
-            continue
-        for candidate in sorted(path.rglob("*")):
-            name = candidate.name
-            if (candidate.suffix.lower() not in WORKBOOK_SUFFIXES
-                    or name.startswith(("~$", ".xlreport-", "."))
-                    or REPORT_MARK in candidate.stem
-                    or (excluded is not None and _is_within(candidate, excluded))
-                    or not candidate.is_file()):
-                continue
-            add(candidate)
-    return found
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:
-        return path.absolute()
-
-
-def _is_within(path: Path, folder: Path) -> bool:
-    return _resolved(path).is_relative_to(folder)
 
 
 @main.command()
@@ -242,7 +175,7 @@ def _build_one(workbook: Path, output: Path | None, report: bool, report_path: P
     lives long enough for it to pay; ~5% of the run), everything still alive is frozen at exit
     so the interpreter's final collection does not walk the workbook's objects once more
     (another ~7%), and the answer is printed with plain click output rather than a rich table
-    (rich's import and table layout cost more than the whole scoring). ``check`` keeps the table.
+    (rich's import and table layout cost more than the whole scoring).
     """
     import atexit
     import gc
@@ -266,10 +199,15 @@ def _build_one(workbook: Path, output: Path | None, report: bool, report_path: P
 LEVEL_COLOURS = {"错误": "red", "警告": "yellow", "提示": "cyan"}
 
 
-def _echo_problems(outcome) -> None:
+def echo_problems(problems) -> None:
+    """The one way problems reach a terminal (check and build): one line each, worst first,
+    level in colour when the terminal has colour."""
     from .planner import sort_problems
 
-    for p in sort_problems(outcome.problems):
+    if not problems:
+        click.echo("未发现问题。")
+        return
+    for p in sort_problems(problems):
         where = f"{p.sheet}!{p.cell}" if p.sheet and p.cell else (p.sheet or "")
         level = p.level.value
         click.echo(f"{click.style(level, fg=LEVEL_COLOURS.get(level))}  {p.code}  "
@@ -283,7 +221,7 @@ def _report_one(outcome) -> None:
             click.echo(notice, err=True)
         return
     if outcome.problems:
-        _echo_problems(outcome)
+        echo_problems(outcome.problems)
     if outcome.workbook_path:
         click.echo(f"已写回工作簿：{outcome.workbook_path}")
     if outcome.report_path:

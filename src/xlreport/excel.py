@@ -5,11 +5,12 @@ The add-in's ribbon button (or a button in the workbook, see ``macros/``) runs
 parameter, so the tests drive it with an in-memory stand-in (``tests/fake_xlwings.py``):
 
 * :func:`read_grid` – the input sheets into the neutral :class:`~xlreport.grid.BookGrid`;
-* the shared core :func:`xlreport.pipeline.score_grid` (the very same call ``xlreport build``
-  makes);
+* the shared core :func:`xlreport.pipeline.score_grid`, inside the one
+  :func:`xlreport.pipeline.build` that ``xlreport build`` runs too;
 * :func:`apply_plan_xlwings` – the :class:`~xlreport.plan.WritePlan` through xlwings, with the
   semantics of :func:`xlreport.xlsx_io.apply_plan`;
-* :func:`run_on_book` – guard, read, score, write, report, message text.
+* :class:`LiveBook` – the adapter :func:`xlreport.pipeline.build` runs over (guard, read, apply);
+* :func:`run_on_book` – that one build, and its outcome as the text of a message box.
 
 Only xlwings' public API is used (``used_range``, ``options(ndim=2, err_to_str=True).value``,
 ``formula``, ``number_format``, ``color``, ``merge_cells``/``merge_area``, ``note``/``add_note``,
@@ -25,14 +26,14 @@ import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import schema
-from .failures import FileRejected, XlreportError
+from .failures import EXIT_OK, EXIT_UNUSABLE, FileRejected, XlreportError
 from .grid import BookGrid, RawCell, SheetGrid, a1
 from .plan import COMMENT_AUTHOR, MARK_FILLS, CellWrite, OutputSheet, WritePlan
+from .styles import LINK_COLOR, PLAN_STYLES
 
 GRID_SHEETS = (*schema.INPUT_SHEETS, schema.SHEET_META)
 MAX_GRID_CELLS = 400_000  # same bound as the file path (xlsx_io.MAX_GRID_CELLS)
@@ -187,55 +188,20 @@ def read_grid(book) -> BookGrid:
 
 
 # Styles ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class StyleSpec:
-    """What xlwings can draw of a plan style (borders would need ``.api``: not drawn)."""
-
-    fill: str | None = None
-    bold: bool | None = None
-    size: float | None = None
-    font: str | None = None
-    wrap: bool | None = None
-    horizontal: str | None = None
-
-
-@lru_cache(maxsize=None)
-def style_spec(style: str | None) -> StyleSpec:
-    """Derive the look from the openpyxl style table, so both adapters draw the same fills
-    and fonts without a second copy of the colours."""
-    if style is None:
-        return StyleSpec()
-    from openpyxl import Workbook
-
-    from .template import apply_style
-
-    cell = Workbook().active["A1"]
-    apply_style(cell, style)
-    fill = None
-    if cell.fill is not None and cell.fill.fill_type == "solid" and isinstance(cell.fill.fgColor.rgb, str):
-        fill = cell.fill.fgColor.rgb[-6:].upper()
-    font = cell.font
-    align = cell.alignment
-    return StyleSpec(fill=fill, bold=bool(font.b) if font is not None else None,
-                     size=float(font.sz) if font is not None and font.sz else None,
-                     font=font.name if font is not None else None,
-                     wrap=bool(align.wrap_text) if align is not None and align.wrap_text is not None else None,
-                     horizontal=align.horizontal if align is not None else None)
-
-
 def _draw(rng, style: str | None) -> None:
-    spec = style_spec(style)
-    if spec == StyleSpec():
+    """Draw a plan style from the shared table (:mod:`xlreport.styles`). What xlwings cannot
+    draw without ``.api`` (borders) is left out."""
+    if style is None:
         return
+    spec = PLAN_STYLES[style]
     if spec.fill is not None:
         rng.color = "#" + spec.fill
     font = rng.font
-    if spec.bold is not None:
-        font.bold = spec.bold
-    if spec.size is not None:
-        font.size = spec.size
-    if spec.font is not None:
-        font.name = spec.font
+    font.bold = spec.bold
+    font.size = spec.size
+    font.name = spec.font
+    if spec.color is not None:
+        font.color = "#" + spec.color
     if spec.wrap is not None:
         rng.wrap_text = spec.wrap
     if spec.horizontal in ("left", "center", "right"):
@@ -345,7 +311,7 @@ def _write_output_sheet(book, sheet: OutputSheet) -> None:
         cell = ws.range((link.row, link.col))
         shown = sheet.rows[link.row - 1][link.col - 1] if link.col <= len(sheet.rows[link.row - 1]) else None
         cell.formula = _hyperlink_formula(link.target_sheet, link.target_cell, shown)
-        cell.font.color = "#0563C1"  # Excel's Hyperlink style colour
+        cell.font.color = "#" + LINK_COLOR  # Excel's Hyperlink style colour
     for col, w in sheet.widths.items():
         ws.range((1, col)).column_width = w
     if sheet.freeze:
@@ -420,6 +386,7 @@ class ButtonResult:
     n_warnings: int = 0
     report_path: Path | None = None
     notices: list[str] = field(default_factory=list)
+    exit_code: int = EXIT_UNUSABLE
 
 
 def book_path(book) -> Path | None:
@@ -442,53 +409,58 @@ def _has_input_sheets(grid: BookGrid) -> bool:
                for n in grid.sheets)
 
 
+BOOK_FAILURES = {
+    "excel-book-online": "这个工作簿保存在 OneDrive/SharePoint 的网络位置，无法确定报告的保存文件夹。"
+                         "请先“另存为”到本机文件夹（或 OneDrive 的本地同步文件夹）后再点“评分并生成报告”。",
+    "excel-book-unsaved": "这个工作簿还没有保存过。请先按 Ctrl+S 保存到一个文件夹，"
+                          "再点“评分并生成报告”：自评报告会生成在工作簿所在的文件夹。",
+}
+SAVE_REMINDER = ("评分结果已写入工作簿（只改动了输出单元格和“评分结果”“校验结果”工作表），"
+                 "工作簿尚未保存，请确认后按 Ctrl+S 保存。")
+
+
+class LiveBook:
+    """The workbook open in Excel, as :func:`xlreport.pipeline.build` sees it. The guard: the
+    book must have been saved to a folder (the report goes beside it), must look like a
+    绩效自评 workbook, and is read within the same cell bounds as a file. The plan is applied
+    in place; saving is left to the user."""
+
+    def __init__(self, book) -> None:
+        self.book = book
+        self.path = book_path(book)
+        self.source = self.path or Path(book.name or "工作簿")
+
+    def read(self) -> BookGrid:
+        if self.path is None:
+            code = "excel-book-online" if "://" in (self.book.fullname or "") else "excel-book-unsaved"
+            raise XlreportError(code, BOOK_FAILURES[code])
+        grid = read_grid(self.book)
+        if not _has_input_sheets(grid):
+            raise FileRejected.make("file-not-template", path=self.book.name)
+        return grid
+
+    def write(self, plan: WritePlan) -> None:
+        apply_plan_xlwings(self.book, plan)  # nothing saved: the user saves (Ctrl+S)
+
+
 def run_on_book(book, *, now: datetime | None = None, report: bool = True,
                 templates_dir: str | os.PathLike[str] | None = None) -> ButtonResult:
-    """Score ``book`` in place and write its report beside it. Raises only for bugs: every
-    user-caused stop comes back as a result with a message."""
-    from .pipeline import BuildOutcome, default_report_path, score_grid
+    """One press of the button: the same :func:`~xlreport.pipeline.build` as the command line,
+    over the live book; the outcome as the text of one message box. Raises only for bugs."""
+    from .pipeline import build
 
-    path = book_path(book)
-    if path is None:
-        if "://" in (book.fullname or ""):
-            return ButtonResult(
-                "这个工作簿保存在 OneDrive/SharePoint 的网络位置，无法确定报告的保存文件夹。"
-                "请先“另存为”到本机文件夹（或 OneDrive 的本地同步文件夹）后再点“评分并生成报告”。", False)
-        return ButtonResult("这个工作簿还没有保存过。请先按 Ctrl+S 保存到一个文件夹，"
-                            "再点“评分并生成报告”：自评报告会生成在工作簿所在的文件夹。", False)
-    try:
-        grid = read_grid(book)
-        if not _has_input_sheets(grid):
-            raise FileRejected.make("file-not-template", path=book.name)
-        evaluation, plan = score_grid(grid, now, templates_dir)
-    except XlreportError as exc:
-        return ButtonResult(exc.message, False)
-
-    apply_plan_xlwings(book, plan)
-    outcome = BuildOutcome(path, 0 if evaluation.complete else 1, evaluation)
-    result = ButtonResult("", True, outcome.total, outcome.grade, outcome.n_errors, outcome.n_warnings)
-    lines = [outcome.summary]
-    if report and evaluation.complete:
-        destination = default_report_path(path)
-        try:
-            from .report import write_report
-
-            result.report_path = write_report(evaluation, destination, templates_dir=templates_dir)
-            lines.append(f"自评报告已生成：{result.report_path}")
-        except ImportError:
-            lines.append("本版本尚未包含报告生成功能，未生成自评报告。")
-        except PermissionError:
-            lines.append(f"无法写入自评报告“{destination.name}”：文件可能正在 Word 中打开。请关闭后重新评分。")
-        except XlreportError as exc:
-            lines.append(exc.message)
-        except OSError as exc:
-            lines.append(f"无法写入自评报告“{destination}”：{exc.strerror or exc}。请检查文件夹写入权限。")
-    elif report:
-        lines.append("存在错误，本次未生成自评报告；请按“校验结果”工作表修改后重新评分。")
-    lines.append("评分结果已写入工作簿（只改动了输出单元格和“评分结果”“校验结果”工作表），"
-                 "工作簿尚未保存，请确认后按 Ctrl+S 保存。")
-    result.message = "\n".join(lines)
-    return result
+    outcome = build(LiveBook(book), report=report, templates_dir=templates_dir, now=now)
+    if outcome.evaluation is None:
+        return ButtonResult(outcome.summary, False, exit_code=outcome.exit_code)
+    lines = [outcome.score_line]
+    if outcome.report_path is not None:
+        lines.append(f"自评报告已生成：{outcome.report_path}")
+    if outcome.failure is not None:
+        lines.append(outcome.failure.message)
+    lines += outcome.notices
+    lines.append(SAVE_REMINDER)
+    return ButtonResult("\n".join(lines), True, outcome.total, outcome.grade, outcome.n_errors, outcome.n_warnings,
+                        outcome.report_path, outcome.notices, outcome.exit_code)
 
 
 # The entry point the button calls ------------------------------------------------------------
@@ -532,7 +504,7 @@ def main() -> None:
                   "您填写的内容不会被改动；请把这条信息和工作簿发给技术支持。", title=MESSAGE_TITLE, mode="critical")
         return
     _restore(app, screen, active_sheet)
-    app.alert(result.message, title=MESSAGE_TITLE, mode="info" if result.ok and not result.n_errors else "critical")
+    app.alert(result.message, title=MESSAGE_TITLE, mode="info" if result.exit_code == EXIT_OK else "critical")
 
 
 def _restore(app, screen, active_sheet) -> None:
@@ -548,5 +520,15 @@ def _restore(app, screen, active_sheet) -> None:
             pass
 
 
-__all__ = ["read_grid", "read_sheet", "apply_plan_xlwings", "run_on_book", "main", "calling_book",
-           "ButtonResult", "style_spec", "note_text"]
+__all__ = [
+    "BOOK_FAILURES",
+    "ButtonResult",
+    "LiveBook",
+    "apply_plan_xlwings",
+    "calling_book",
+    "main",
+    "note_text",
+    "read_grid",
+    "read_sheet",
+    "run_on_book",
+]

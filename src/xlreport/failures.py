@@ -6,9 +6,12 @@ message that says what is wrong and what to do; the CLI prints it without a trac
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_ERRORS = 1
-EXIT_UNUSABLE = 2
+# The one table of exit codes: the command line, batch rows and the Excel button use these.
+EXIT_OK = 0  # scored (perhaps with warnings or hints)
+EXIT_ERRORS = 1  # errors remain: the total is incomplete
+EXIT_UNUSABLE = 2  # the file (or a report, or a bundle) could not be made or used
+EXIT_INTERNAL = 3  # a bug: the message asks for --debug output
+EXIT_INTERRUPTED = 130  # Ctrl+C, as shells report it
 
 FILE_FAILURES: dict[str, str] = {
     "file-not-found": "找不到文件“{path}”。请检查文件名和所在文件夹。",

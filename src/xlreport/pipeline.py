@@ -1,8 +1,11 @@
-"""The one build function every entry point calls (CLI, Excel button, mail processor).
+"""The one build every entry point calls (command line, batch, Excel button, mail processor).
 
-``score_grid`` is the pure core: grid in, evaluation and write plan out. ``build_file`` adds
-the file edges: guard, load, apply, save atomically, write the report. User-caused
-failures come back as a :class:`BuildOutcome` with exit code 2, never as an exception.
+``score_grid`` is the pure core: grid in, evaluation and write plan out. :func:`build` runs it
+over a :class:`Book` adapter – a workbook file (:class:`xlreport.xlsx_io.WorkbookFile`) or the
+live Excel book (:class:`xlreport.excel.LiveBook`) – then writes the report beside it. What a
+user can cause (a file that cannot be used, a report that cannot be written) comes back as a
+:class:`BuildOutcome` with an exit code from :mod:`xlreport.failures`, never as an exception.
+See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
-from .failures import EXIT_ERRORS, EXIT_OK, EXIT_UNUSABLE, FileRejected, XlreportError
+from .failures import EXIT_ERRORS, EXIT_OK, XlreportError
 from .grid import BookGrid
 from .model import Evaluation
 from .plan import WritePlan
@@ -28,6 +32,7 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
     from .planner import make_plan
     from .reader import read_workbook
     from .scoring import evaluate
+    from .wording import wording
 
     wb_input, problems, layout = read_workbook(grid)
     evaluation = evaluate(wb_input, problems)
@@ -38,7 +43,7 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
             evaluation.problems.extend(placeholder_problems(evaluation, templates_dir))
         except XlreportError:
             pass  # a broken report template is reported when the report is written
-    return evaluation, make_plan(evaluation, layout, now, templates_dir)
+    return evaluation, make_plan(evaluation, layout, now, wording(templates_dir))
 
 
 @dataclass
@@ -77,6 +82,11 @@ class BuildOutcome:
         """One line of plain Chinese for terminals, message boxes and e-mails."""
         if self.failure is not None:
             return self.failure.message
+        return self.score_line
+
+    @property
+    def score_line(self) -> str:
+        """The scoring result alone (total and grade, or how many errors stop it)."""
         ev = self.evaluation
         if ev is None:
             return "未评分。"
@@ -86,60 +96,77 @@ class BuildOutcome:
                 f"{len(ev.warnings)}个警告、{len(ev.infos)}个提示。")
 
 
+def exit_code_for(evaluation: Evaluation) -> int:
+    return EXIT_OK if evaluation.complete else EXIT_ERRORS
+
+
 def default_report_path(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + REPORT_SUFFIX)
+
+
+NO_REPORT_WITH_ERRORS = "存在错误，本次未生成自评报告；请按“校验结果”修改后重新评分，即可生成报告。"
+
+
+class Book(Protocol):
+    """A workbook the build reads and writes back, wherever it lives. Both methods raise
+    :class:`~xlreport.failures.XlreportError` for anything a user can cause."""
+
+    source: Path  # the workbook's file (the report goes beside it)
+
+    def read(self) -> BookGrid:
+        """Guard and read the input sheets and ``_meta``."""
+        ...
+
+    def write(self, plan: WritePlan) -> Path | None:
+        """Apply the plan; return the file written, or None when the user saves (live book)."""
+        ...
+
+
+def build(book: Book, *, write: bool = True, report: bool = True, report_path: str | Path | None = None,
+          templates_dir: str | Path | None = None, pdf: bool = False, now: datetime | None = None) -> BuildOutcome:
+    """Score ``book``, write the plan back and the report beside it. Never raises for anything
+    a user can cause."""
+    try:
+        evaluation, plan = score_grid(book.read(), now, templates_dir)
+        outcome = BuildOutcome(book.source, exit_code_for(evaluation), evaluation)
+        if write:
+            outcome.workbook_path = book.write(plan)
+    except XlreportError as exc:
+        return BuildOutcome(book.source, exc.exit_code, failure=exc)
+    if write and report:
+        _write_report(outcome, evaluation, report_path, templates_dir, pdf)
+    return outcome
+
+
+def _write_report(outcome: BuildOutcome, evaluation: Evaluation, report_path, templates_dir, pdf: bool) -> None:
+    if not evaluation.complete:
+        outcome.notices.append(NO_REPORT_WITH_ERRORS)
+        return
+    from .report import write_report
+
+    written = outcome.workbook_path or outcome.source
+    destination = Path(report_path) if report_path else default_report_path(written)
+    try:
+        outcome.report_path = write_report(evaluation, destination, templates_dir=templates_dir)
+    except XlreportError as exc:  # the workbook is already written; say so
+        outcome.failure, outcome.exit_code = exc, exc.exit_code
+        where = f"工作簿已写回：{outcome.workbook_path}" if outcome.workbook_path else "评分结果已写入工作簿"
+        outcome.notices.append(f"{where}，但自评报告未能生成。")
+        return
+    if pdf:
+        from .report import convert_to_pdf
+
+        outcome.pdf_path, notice = convert_to_pdf(outcome.report_path)
+        if notice:
+            outcome.notices.append(notice)
 
 
 def build_file(path: str | Path, *, output: str | Path | None = None, write: bool = True,
                report: bool = True, report_path: str | Path | None = None,
                templates_dir: str | Path | None = None, pdf: bool = False,
                now: datetime | None = None) -> BuildOutcome:
-    """Build one workbook. Never raises for anything a user can cause."""
-    source = Path(path)
-    try:
-        return _build(source, output, write, report, report_path, templates_dir, pdf, now)
-    except XlreportError as exc:
-        return BuildOutcome(source, EXIT_UNUSABLE, failure=exc)
+    """Build one workbook file (written to ``output``, or in place with a .bak copy)."""
+    from .xlsx_io import WorkbookFile
 
-
-def _build(source: Path, output, write: bool, report: bool, report_path, templates_dir, pdf: bool,
-           now: datetime | None) -> BuildOutcome:
-    from .safety import guard_workbook
-    from .xlsx_io import load_book, save_book
-
-    info = guard_workbook(source)
-    loaded = load_book(source, info)
-    evaluation, plan = score_grid(loaded.grid, now, templates_dir)
-    outcome = BuildOutcome(source, EXIT_OK if evaluation.complete else EXIT_ERRORS, evaluation)
-    if not write:
-        return outcome
-
-    target = Path(output) if output else source
-    in_place = target.resolve() == source.resolve()
-    if in_place and loaded.lost_on_save:
-        raise FileRejected.make("file-keeps-parts", parts="、".join(loaded.lost_on_save))
-    from .xlsx_io import apply_plan
-
-    apply_plan(loaded.workbook, plan)
-    outcome.workbook_path = save_book(loaded, target, backup=in_place)
-
-    if report:
-        if evaluation.complete:
-            from .report import write_report
-
-            destination = Path(report_path) if report_path else default_report_path(outcome.workbook_path)
-            try:
-                outcome.report_path = write_report(evaluation, destination, templates_dir=templates_dir)
-            except XlreportError as exc:  # the workbook is already written; say so
-                outcome.failure, outcome.exit_code = exc, EXIT_UNUSABLE
-                outcome.notices.append(f"工作簿已写回：{outcome.workbook_path}，但自评报告未能生成。")
-                return outcome
-            if pdf:
-                from .report import convert_to_pdf
-
-                outcome.pdf_path, notice = convert_to_pdf(outcome.report_path)
-                if notice:
-                    outcome.notices.append(notice)
-        else:
-            outcome.notices.append("存在错误，本次未生成自评报告；修正错误后重新评分即可生成。")
-    return outcome
+    return build(WorkbookFile(path, output), write=write, report=report, report_path=report_path,
+                 templates_dir=templates_dir, pdf=pdf, now=now)

@@ -98,3 +98,15 @@ class WritePlan:
     sheets: list[OutputSheet] = field(default_factory=list)
     # Widths for output columns newly added to an input sheet: (sheet, col) -> width.
     column_widths: dict[tuple[str, int], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a workbook keeps what the planner writes, as the reader found it: the actual
+    sheet titles, the indicator table's header row, its columns by key and its extent."""
+
+    sheet_names: dict[str, str | None] = field(default_factory=dict)  # template name -> title in the book
+    indicator_header_row: int = 0  # 0: no indicator table found
+    indicator_columns: dict[str, int] = field(default_factory=dict)  # column key -> column number
+    indicator_max_row: int = 0
+    indicator_max_col: int = 0

@@ -10,9 +10,10 @@ import re
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
+from typing import Protocol
 
-from . import __version__, schema
+from . import schema
+from ._version import __version__
 from .grid import split_a1
 from .model import Evaluation, GroupResult
 from .plan import (
@@ -24,6 +25,7 @@ from .plan import (
     STYLE_TITLE,
     STYLE_TOTAL,
     CellWrite,
+    Layout,
     Link,
     Mark,
     OutputSheet,
@@ -31,7 +33,6 @@ from .plan import (
     WritePlan,
 )
 from .problems import Level, Problem
-from .wording import Wording, wording
 
 LEVEL_ORDER = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
 _OUTPUT_WIDTHS = {"suggested": 10, "final": 10, "rate": 10, "note": 48}
@@ -59,13 +60,22 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=key)
 
 
-def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan, words: Wording) -> None:
-    sheet = layout["sheet_names"].get(schema.SHEET_INDICATORS)
-    header_row = layout.get("indicator_header_row") or 0
+class Sentences(Protocol):
+    """What the planner asks the wording layer (xlreport.wording, Jinja2 templates an office may
+    override) to say; passed in by the pipeline so the core stays free of template engines."""
+
+    def indicator_note(self, result, budget=None) -> str: ...
+
+    def budget_note(self, budget) -> str: ...
+
+
+def _indicator_writes(ev: Evaluation, layout: Layout, plan: WritePlan, words: Sentences) -> None:
+    sheet = layout.sheet_names.get(schema.SHEET_INDICATORS)
+    header_row = layout.indicator_header_row
     if not sheet or not header_row:
         return
-    cols = dict(layout["indicator_columns"])
-    next_col = max([layout.get("indicator_max_col", 0), *cols.values()]) + 1
+    cols = dict(layout.indicator_columns)
+    next_col = max([layout.indicator_max_col, *cols.values()]) + 1
     for label in schema.INDICATOR_OUTPUTS:
         if label.key not in cols:  # a hand-built workbook without output columns: add them
             cols[label.key] = next_col
@@ -85,7 +95,7 @@ def _indicator_writes(ev: Evaluation, layout: dict, plan: WritePlan, words: Word
         for key, (value, number_format) in values.items():
             plan.writes.append(CellWrite(sheet, row, cols[key], value, number_format))
     # Clear stale outputs on rows that are no longer indicators (idempotent rebuilds).
-    for row in range(header_row + 1, layout.get("indicator_max_row", header_row) + 1):
+    for row in range(header_row + 1, layout.indicator_max_row + 1):
         if row not in written:
             for label in schema.INDICATOR_OUTPUTS:
                 plan.writes.append(CellWrite(sheet, row, cols[label.key], None))
@@ -130,8 +140,7 @@ def _group_rows(group: GroupResult, rows: list[list], depth: int) -> None:
                  _rate(group.score, group.weight), ("" if group.complete else "含未能评分的指标") + declared])
 
 
-def scores_sheet(ev: Evaluation, now: datetime, words: Wording | None = None) -> OutputSheet:
-    words = words or wording()
+def scores_sheet(ev: Evaluation, now: datetime, words: Sentences) -> OutputSheet:
     info = ev.input.info
     rows: list[list] = [
         [f"{info.project or '（未填项目名称）'} 绩效自评评分结果"],
@@ -208,11 +217,9 @@ def _clean(value):
     return _ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
-def make_plan(ev: Evaluation, layout: dict, now: datetime | None = None,
-              templates_dir: str | Path | None = None) -> WritePlan:
-    """The writes for one evaluation; 评分说明 and other sentences come from the wording layer
-    (an office's ``--templates`` folder overrides it)."""
-    words = wording(templates_dir)
+def make_plan(ev: Evaluation, layout: Layout, now: datetime | None, words: Sentences) -> WritePlan:
+    """The writes for one evaluation; 评分说明 and the other sentences come from ``words``
+    (the wording layer, which an office's ``--templates`` folder overrides)."""
     plan = WritePlan()
     _indicator_writes(ev, layout, plan, words)
     _budget_writes(ev, plan)

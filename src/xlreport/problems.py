@@ -143,7 +143,3 @@ def problem(code: str, sheet: str | None = None, cell: str | None = None, **fiel
     if code not in CATALOGUE:
         raise KeyError(f"unknown problem code {code!r}")
     return Problem(code, sheet, cell, fields)
-
-
-def count(problems: list[Problem], level: Level) -> int:
-    return sum(1 for p in problems if p.level is level)

@@ -98,7 +98,7 @@ def rows_from_registry(url: str, roster_units: list[str] | None = None) -> list[
 def rows_from_folder(directory: Path, roster_units: list[str] | None = None,
                      exclude: Iterable[Path] = ()) -> tuple[list[SummaryRow], list[str]]:
     """Score each workbook in ``directory`` (read only). Returns rows and messages about skipped files."""
-    from .cli import collect_workbooks
+    from .files import collect_workbooks
     from .pipeline import build_file
 
     excluded = {p.resolve() for p in exclude}
@@ -130,6 +130,8 @@ def write_summary(rows: list[SummaryRow], path: Path) -> Path:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
+    from .xlsx_styles import page_setup_a4
+
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
@@ -158,12 +160,7 @@ def write_summary(rows: list[SummaryRow], path: Path) -> Path:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{max(ws.max_row, 2)}"
     ws.row_dimensions[1].height = 22
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    page_setup_a4(ws, title_rows="1:1")
 
     # The chart: scores by unit, from its own small table (only rows with a score).
     cs = wb.create_sheet("得分图")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .failures import XlreportError
+from .failures import EXIT_UNUSABLE, XlreportError
 
 
 @click.command()
@@ -41,7 +41,7 @@ def summary(directory: Path | None, config_path: Path | None, output: Path, rost
     else:
         if not directory.is_dir():  # type: ignore[union-attr]
             click.echo(f"找不到文件夹“{directory}”。", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_UNUSABLE)
         rows, skipped = rows_from_folder(directory, roster_units, exclude=[output])  # type: ignore[arg-type]
         for message in skipped:
             click.echo(f"已跳过：{message}", err=True)

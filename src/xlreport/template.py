@@ -6,7 +6,8 @@ openpyxl has no cached value, which the reader must report as an error. Drop-dow
 lists because a list living on another sheet is stored by Excel as an x14 extension that
 openpyxl drops on the next round-trip (shared/notes/workbook-safety.md).
 
-The styles are exported so the write-back adapter draws output cells exactly like the template.
+The cell styles are plain data in :mod:`xlreport.styles`; both write-back adapters draw the
+same table, so output cells look exactly like the template's.
 ``python -m xlreport.template [DIR]`` regenerates the copies in ``workbook_templates/``.
 """
 
@@ -14,19 +15,21 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlreport import plan, schema
+from xlreport import schema, styles
 from xlreport.files import atomic_target
 from xlreport.plan import FORMAT_AMOUNT, FORMAT_PERCENT, FORMAT_SCORE
+from xlreport.styles import INPUT_FILL, OUTPUT_FILL  # noqa: F401  (re-exported for callers)
+from xlreport.xlsx_styles import alignment_of, draw, font_of, page_setup_a4, solid_fill  # noqa: F401
 
 TEMPLATE_FILES: dict[str, str] = {
     schema.TYPE_PROJECT: "绩效自评模板_项目支出.xlsx",
@@ -36,87 +39,46 @@ TEMPLATE_FILES: dict[str, str] = {
 # Where `python -m xlreport.template` writes by default: the repository's copy.
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"
 
-# Styles (shared with the write-back adapter) -------------------------------------------
-FONT_NAME = "宋体"
-FONT_SIZE = 11
-INPUT_FILL = "FFF2CC"  # light yellow: the user types here
-OUTPUT_FILL = "E7EEF7"  # light grey-blue: the tool writes here
-HEADER_FILL = "D9E1F2"  # input column headers
-OUTPUT_HEADER_FILL = "BDD7EE"  # output column headers, a shade darker than OUTPUT_FILL
-HINT_COLOR = "808080"
-BORDER_COLOR = "A6A6A6"
-
-BODY_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
-BOLD_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
-TITLE_FONT = Font(name=FONT_NAME, size=14, bold=True)
-HINT_FONT = Font(name=FONT_NAME, size=10, color=HINT_COLOR)
-_THIN = Side(style="thin", color=BORDER_COLOR)
-THIN_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-
-def solid_fill(rgb: str) -> PatternFill:
-    return PatternFill(fill_type="solid", start_color=rgb, end_color=rgb)
-
-
-def _box(cell: Cell, font: Font, fill: str | None, align: Alignment) -> None:
-    cell.font = font
-    cell.border = THIN_BORDER
-    cell.alignment = align
-    if fill is not None:
-        cell.fill = solid_fill(fill)
+# Styles: plain data in styles.py, drawn by xlsx_styles.py (the write-back adapters read the same)
 
 
 def input_cell_style(cell: Cell, centered: bool = False) -> None:
     """A cell the user fills in: yellow, bordered, wrapped."""
-    _box(cell, BODY_FONT, INPUT_FILL, WRAP_CENTER if centered else WRAP_LEFT)
+    draw(cell, styles.INPUT_CENTERED if centered else styles.INPUT)
 
 
 def output_cell_style(cell: Cell, centered: bool = False) -> None:
     """A cell the tool computes: grey-blue, so nobody types over it."""
-    _box(cell, BODY_FONT, OUTPUT_FILL, WRAP_CENTER if centered else WRAP_LEFT)
+    draw(cell, styles.OUTPUT_CENTERED if centered else styles.OUTPUT)
 
 
 def header_cell_style(cell: Cell, output: bool = False) -> None:
     """A column header; output headers get the darker output shade."""
-    _box(cell, BOLD_FONT, OUTPUT_HEADER_FILL if output else HEADER_FILL, WRAP_CENTER)
+    draw(cell, styles.OUTPUT_HEADER if output else styles.HEADER)
 
 
 def total_cell_style(cell: Cell) -> None:
     """A total row on an output sheet (总分, 评价等级)."""
-    _box(cell, BOLD_FONT, OUTPUT_FILL, WRAP_CENTER)
+    draw(cell, styles.TOTAL)
 
 
 def label_cell_style(cell: Cell, bold: bool = False) -> None:
     """The label of a labelled cell: bordered, no fill (it is neither input nor output)."""
-    _box(cell, BOLD_FONT if bold else BODY_FONT, None, WRAP_LEFT)
+    draw(cell, styles.LABEL_BOLD if bold else styles.LABEL)
 
 
 def title_cell_style(cell: Cell) -> None:
-    cell.font = TITLE_FONT
-    cell.alignment = Alignment(horizontal="left", vertical="center")
+    draw(cell, styles.TITLE)
 
 
 def hint_cell_style(cell: Cell) -> None:
-    cell.font = HINT_FONT
-    cell.alignment = WRAP_LEFT
-
-
-# The write plan names styles by purpose (plan.STYLE_*); adapters draw them with this table.
-STYLE_APPLIERS: dict[str, Callable[[Cell], None]] = {
-    plan.STYLE_OUTPUT: output_cell_style,
-    plan.STYLE_OUTPUT_HEADER: lambda cell: header_cell_style(cell, output=True),
-    plan.STYLE_HEADER: header_cell_style,
-    plan.STYLE_TITLE: title_cell_style,
-    plan.STYLE_TOTAL: total_cell_style,
-}
+    draw(cell, styles.HINT)
 
 
 def apply_style(cell: Cell, style: str | None) -> None:
     """Draw a plan style on a cell (None: leave the cell's look alone)."""
     if style is not None:
-        STYLE_APPLIERS[style](cell)
+        draw(cell, styles.PLAN_STYLES[style])
 
 
 # Layout constants ---------------------------------------------------------------------
@@ -205,14 +167,7 @@ def _set_widths(ws: Worksheet, widths: Sequence[float]) -> None:
 def _page_setup(ws: Worksheet, landscape: bool, title_rows: str | None = None) -> None:
     """A4, one page wide, page numbers in the footer; header rows repeat on every page."""
     ws.sheet_view.showGridLines = True
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    if title_rows:
-        ws.print_title_rows = title_rows
+    page_setup_a4(ws, landscape=landscape, title_rows=title_rows, page_numbers=True)
 
 
 def _title(ws: Worksheet, text: str, last_col: int | None = None) -> None:
@@ -293,7 +248,7 @@ def _build_budget(ws: Worksheet) -> None:
         value, fmt = BUDGET_DEFAULTS[label.key]
         options = schema.BUDGET_METHODS if label.key == "method" else None
         _labelled_input(ws, row, label, value, fmt, options, hint_to=last_col)
-        ws.cell(row, 2).alignment = WRAP_CENTER
+        ws.cell(row, 2).alignment = alignment_of(styles.INPUT_CENTERED)
         row += 1
 
     row += 1  # blank row
@@ -309,7 +264,7 @@ def _build_budget(ws: Worksheet) -> None:
 
 def _build_allocation(ws: Worksheet, row: int) -> None:
     """The optional 资金下达明细 table: a title, its header and a few blank input rows."""
-    ws.cell(row, 1, schema.ALLOCATION_TITLE).font = BOLD_FONT
+    ws.cell(row, 1, schema.ALLOCATION_TITLE).font = font_of(styles.LABEL_BOLD)
     _header_row(ws, row + 1, [h.text for h in schema.ALLOCATION_HEADER])
     first, last = row + 2, row + 1 + ALLOCATION_ROWS
     for r in range(first, last + 1):
@@ -336,7 +291,7 @@ def _build_indicators(ws: Worksheet, report_type: str) -> None:
     columns = (*inputs, *outputs)
     _title(ws, "绩效指标表")
     legend = ws.cell(1, 4, "黄色单元格由填报人填写；蓝灰色单元格由工具计算，无需填写。")
-    legend.font = HINT_FONT
+    legend.font = font_of(styles.HINT)
     _header_row(ws, 2, [c.text for c in columns], output_from=len(inputs) + 1)
 
     skeleton = skeleton_rows(report_type)

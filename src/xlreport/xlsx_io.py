@@ -22,6 +22,8 @@ from .files import atomic_target
 from .grid import BookGrid, RawCell, SheetGrid, a1
 from .plan import COMMENT_AUTHOR, MARK_FILLS, OutputSheet, WritePlan
 from .safety import FileInfo
+from .styles import PLAN_STYLES
+from .xlsx_styles import draw, page_setup_a4, solid_fill
 
 GRID_SHEETS = (*schema.INPUT_SHEETS, schema.SHEET_META)
 MAX_GRID_CELLS = 400_000  # an input sheet larger than this is not a self-evaluation
@@ -176,9 +178,6 @@ class _Styler:
     def __init__(self) -> None:
         from openpyxl.styles.cell_style import StyleArray
 
-        from .template import apply_style
-
-        self._apply_style = apply_style
         self._array = StyleArray
         self._done: dict[tuple, Any] = {}
 
@@ -191,7 +190,7 @@ class _Styler:
         if done is not None:
             cell._style = self._array(done)
             return
-        self._apply_style(cell, style)
+        draw(cell, PLAN_STYLES[style] if style is not None else None)
         if number_format:
             cell.number_format = number_format
         self._done[key] = self._array(cell._style)
@@ -200,8 +199,6 @@ class _Styler:
 def _write_output_sheet(wb, sheet: OutputSheet, index: int | None, styler: _Styler | None = None) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.hyperlink import Hyperlink
-
-    from .template import solid_fill
 
     styler = styler or _Styler()
 
@@ -227,11 +224,7 @@ def _write_output_sheet(wb, sheet: OutputSheet, index: int | None, styler: _Styl
         ws.column_dimensions[get_column_letter(col)].width = width
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    page_setup_a4(ws)
     if sheet.hidden:
         ws.sheet_state = "hidden"
     return ws
@@ -386,3 +379,29 @@ def save_book(loaded: LoadedBook, target: str | Path, *, backup: bool = False) -
     except OSError as exc:
         raise FileRejected.make("file-write-failed", path=str(target), reason=exc.strerror or str(exc)) from exc
     return target
+
+
+# The file adapter of the one build ---------------------------------------------------------
+class WorkbookFile:
+    """A workbook file as :func:`xlreport.pipeline.build` sees it: guarded before openpyxl
+    opens it, written to ``output`` or in place (keeping a .bak), atomically."""
+
+    def __init__(self, path: str | Path, output: str | Path | None = None) -> None:
+        self.source = Path(path)
+        self.target = Path(output) if output else self.source
+        self._loaded: LoadedBook | None = None
+
+    def read(self) -> BookGrid:
+        from .safety import guard_workbook
+
+        self._loaded = load_book(self.source, guard_workbook(self.source))
+        return self._loaded.grid
+
+    def write(self, plan: WritePlan) -> Path:
+        loaded = self._loaded
+        assert loaded is not None, "read() comes first"
+        in_place = self.target.resolve() == self.source.resolve()
+        if in_place and loaded.lost_on_save:
+            raise FileRejected.make("file-keeps-parts", parts="、".join(loaded.lost_on_save))
+        apply_plan(loaded.workbook, plan)
+        return save_book(loaded, self.target, backup=in_place)

@@ -8,9 +8,9 @@ Built workbooks never go here; they live in the per-message work folder.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
+
+from ..files import write_bytes_atomic
 
 
 def sha256(data: bytes) -> str:
@@ -28,18 +28,5 @@ def store(archive_dir: Path, data: bytes, *, sub: str = "", suffix: str = ".eml"
     target = archive_path(archive_dir, digest, suffix, sub)
     if target.exists() and target.stat().st_size == len(data):
         return target, digest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_bytes_atomic(target, data, new_mode=0o600)  # raw mail: readable by its owner only
     return target, digest

@@ -49,7 +49,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..failures import XlreportError
+from ..failures import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, XlreportError
 from . import archive
 from .compose import (
     MAX_PROBLEM_LINES,
@@ -280,16 +280,16 @@ class FileResult:
     @property
     def exit_code(self) -> int:
         if self.internal:
-            return 3
+            return EXIT_INTERNAL
         if self.rejected:
-            return 2
+            return EXIT_UNUSABLE
         if self.report_failure:
-            return 0
+            return EXIT_OK
         return self.outcome.exit_code  # type: ignore[union-attr]
 
     @property
     def status(self) -> str:
-        return {0: "已通过", 1: "有错误", 2: "无法使用"}.get(self.exit_code, "处理失败")
+        return {EXIT_OK: "已通过", EXIT_ERRORS: "有错误", EXIT_UNUSABLE: "无法使用"}.get(self.exit_code, "处理失败")
 
 
 @dataclass
@@ -623,7 +623,7 @@ class Processor:
                 else:
                     money_line = f"    {project}；全年预算数未填写。"
                 wb_path = outcome.workbook_path  # type: ignore[union-attr]
-                if r.exit_code == 0:
+                if r.exit_code == EXIT_OK:
                     lines.append(f"    评分完成：总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
                                  f"错误{len(ev.errors)}个，警告{len(ev.warnings)}个，提示{len(ev.infos)}个。")
                     lines.append(money_line)
