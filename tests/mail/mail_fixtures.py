@@ -1,7 +1,8 @@
 """Helpers and real servers for the mail tests: pymap (IMAP, dict backend) as a subprocess, aiosmtpd in-process.
 
-Both listen on 127.0.0.1 on free ports. Each test gets its own IMAP folder on the shared pymap
-server and its own SMTP server, so tests never see each other's mail.
+Both listen on 127.0.0.1 on free ports and live for the whole session. Each test gets its own IMAP
+folder and an emptied SMTP capture, so tests never see each other's mail. The SMTP handler records
+the envelope (MAIL FROM, every RCPT TO): recipient checks look there, not at the headers.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ UNIT_B, UNIT_B_MAIL = "海口市医疗保障局", "hk@unit.example.cn"
 UNIT_C, UNIT_C_MAIL = "临泽县医疗保障局", "lz@unit.example.cn"
 STRANGER = "spam@stranger.example.com"
 CENTRE = "jxzp@centre.example.cn"
+AUTHSERV = "mx.centre.example.cn"  # the centre's own receiving server, trusted in the test config
+CODE_A, CODE_B, CODE_C = "HSB7Q2X9", "HK4M8P3Z", "LZ9K2W6T"
 
 
 def free_port() -> int:
@@ -150,8 +153,8 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-@pytest.fixture
-def smtp_server():
+@pytest.fixture(scope="session")
+def smtp_session():
     from aiosmtpd.controller import Controller
 
     port = free_port()
@@ -164,6 +167,13 @@ def smtp_server():
         controller.stop()
 
 
+@pytest.fixture
+def smtp_server(smtp_session):
+    with smtp_session.lock:
+        smtp_session.messages.clear()
+    return smtp_session
+
+
 # Data ---------------------------------------------------------------------------------------
 def make_roster(path: Path) -> Path:
     import openpyxl
@@ -171,10 +181,10 @@ def make_roster(path: Path) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "单位名单"
-    ws.append(["序号", "单位名称", "电子邮箱", "备注"])
-    ws.append([1, UNIT_A, f"{UNIT_A_MAIL}; backup-hsb@unit.example.cn", None])
-    ws.append([2, UNIT_B, UNIT_B_MAIL.upper(), None])
-    ws.append([3, UNIT_C, UNIT_C_MAIL, "尚未提交"])
+    ws.append(["序号", "单位名称", "电子邮箱", "提交码", "备注"])
+    ws.append([1, UNIT_A, f"{UNIT_A_MAIL}; backup-hsb@unit.example.cn", CODE_A, None])
+    ws.append([2, UNIT_B, UNIT_B_MAIL.upper(), CODE_B, None])
+    ws.append([3, UNIT_C, UNIT_C_MAIL, CODE_C, "尚未提交"])
     wb.save(path)
     return path
 
@@ -204,8 +214,16 @@ def error_workbook(tmp_path: Path) -> tuple[str, bytes]:
 
 
 def unit_message(sender: str, subject: str, attachments: list[tuple[str, bytes]] = (), *,
-                 message_id: str | None = None, body: str = "请审核附件中的绩效自评表。") -> EmailMessage:
+                 message_id: str | None = None, body: str = "请审核附件中的绩效自评表。",
+                 auth: str | None = "dmarc") -> EmailMessage:
+    """A unit's mail as the centre's server stores it: with its Authentication-Results (``auth=None``: none)."""
     msg = EmailMessage()
+    domain = sender.rpartition("@")[2]
+    if auth == "dmarc":
+        msg["Authentication-Results"] = (f"{AUTHSERV}; spf=pass smtp.mailfrom={domain}; "
+                                         f"dkim=pass header.d={domain}; dmarc=pass (p=reject) header.from={domain}")
+    elif auth:
+        msg["Authentication-Results"] = auth
     msg["From"] = f"填报人 <{sender}>"
     msg["To"] = CENTRE
     msg["Subject"] = subject
@@ -219,15 +237,18 @@ def unit_message(sender: str, subject: str, attachments: list[tuple[str, bytes]]
 
 
 def write_config(tmp_path: Path, imap: ImapServer, folder: str, smtp_port: int, *, roster: Path | None,
-                 url: str | None = None, extra_policy: str = "", extra_imap: str = "") -> Path:
+                 url: str | None = None, extra_policy: str = "", extra_imap: str = "",
+                 sender_check: str = "auth-results", extra_store: str = "") -> Path:
     lines = [
         "[imap]", f'host = "{imap.host}"', f"port = {imap.port}", "ssl = false", f'user = "{imap.user}"',
         'password_env = "XLREPORT_TEST_IMAP_PASSWORD"', f'folder = "{folder}"', extra_imap,
         "", "[smtp]", 'host = "127.0.0.1"', f"port = {smtp_port}", "ssl = false", "starttls = false",
         f'from = "绩效自评汇总 <{CENTRE}>"', "timeout = 10",
         "", "[store]", f'url = "{url or "sqlite:///registry.db"}"', 'archive_dir = "archive"', 'work_dir = "work"',
+        extra_store,
         "", "[policy]", "max_attachment_mb = 5", "retries = 1", "backoff_seconds = 0.05",
-        "lease_seconds = 300", extra_policy,
+        "lease_seconds = 300", f'sender_check = "{sender_check}"', f'trusted_authserv_id = "{AUTHSERV}"',
+        extra_policy,
     ]
     if roster is not None:
         lines.append(f'roster = "{roster}"')

@@ -154,7 +154,8 @@ def test_errors_no_attachment_xls_too_large_auto_reply(mail_env, tmp_path):
 
 def test_bad_config_is_a_plain_message(tmp_path):
     bad = tmp_path / "mail.toml"
-    bad.write_text('[imap]\nhost = "x"\nuser = "u"\npassword_env = "NOPE_NOT_SET_XL"\n[smtp]\nhost="y"\nfrom="a@b.c"\n',
+    bad.write_text('[imap]\nhost = "x"\nuser = "u"\npassword_env = "NOPE_NOT_SET_XL"\n[smtp]\nhost="y"\nfrom="a@b.c"\n'
+                   '[policy]\nsender_check = "from-only"\n',
                    encoding="utf-8")
     result = run_cli(bad)
     assert result.returncode == 2

@@ -1,17 +1,17 @@
-"""Reading incoming messages and writing replies (plain Chinese, threaded, RFC 2231 file names)."""
+"""Attachment names and reply messages (plain Chinese, threaded, RFC 2231 file names)."""
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.message import EmailMessage, Message
-from email.parser import BytesParser
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
+
+from .headers import _CONTROL, Headers, valid_text
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Files that look like a spreadsheet: handed to build_file, which says what is wrong with them.
@@ -20,104 +20,7 @@ SPREADSHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetm
                      "application/vnd.ms-excel", "application/vnd.oasis.opendocument.spreadsheet")
 MAX_PROBLEM_LINES = 20
 MAIL_POLICY = policy.SMTP.clone(max_line_length=78)
-
-
-@dataclass
-class Attachment:
-    name: str  # sanitised, unique within the message
-    data: bytes
-    content_type: str
-
-    @property
-    def suffix(self) -> str:
-        return Path(self.name).suffix.lower()
-
-
-@dataclass
-class Incoming:
-    message: EmailMessage
-    sender: str  # address only, lower case
-    sender_display: str
-    subject: str
-    message_id: str | None
-    date: datetime | None
-    attachments: list[Attachment] = field(default_factory=list)  # spreadsheet-like ones
-    other_files: list[str] = field(default_factory=list)  # attachments we ignore (pdf, images…)
-    auto_reason: str | None = None  # set for auto-replies, bounces and lists: never answered
-
-
-def parse_message(raw: bytes) -> Incoming:
-    msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[assignment]
-    display, addr = parseaddr(_header(msg, "From"))
-    subject = _header(msg, "Subject")
-    message_id = _header(msg, "Message-ID").strip() or None
-    try:
-        date = msg["Date"].datetime if msg["Date"] is not None else None
-    except (AttributeError, TypeError, ValueError):
-        date = None
-    inc = Incoming(msg, addr.strip().lower(), display, subject, message_id, date)
-    inc.auto_reason = _auto_reason(msg, inc.sender)
-    used: set[str] = set()
-    for n, part in enumerate(_file_parts(msg), 1):
-        ctype = part.get_content_type()
-        name = sanitise_filename(_part_filename(part), n, ctype)
-        if Path(name).suffix.lower() in SPREADSHEET_SUFFIXES or ctype.startswith(SPREADSHEET_TYPES):
-            try:
-                data = part.get_payload(decode=True) or b""
-            except Exception:  # noqa: BLE001 - a broken transfer encoding: let build_file call it corrupt
-                data = b""
-            inc.attachments.append(Attachment(_unique(name, used), data, ctype))
-        else:
-            inc.other_files.append(name)
-    return inc
-
-
-def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:  # noqa: BLE001 - undecodable header: keep going with nothing
-        return ""
-    return str(value) if value is not None else ""
-
-
-def _auto_reason(msg: Message, sender: str) -> str | None:
-    auto = _header(msg, "Auto-Submitted").strip().lower()
-    if auto and auto != "no":
-        return f"自动发送的邮件（Auto-Submitted: {auto}）"
-    if _header(msg, "Precedence").strip().lower() in ("bulk", "junk", "list", "auto_reply"):
-        return "群发或自动回复邮件（Precedence）"
-    if any(_header(msg, h) for h in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe")):
-        return "自动回复或邮件列表邮件"
-    local = sender.partition("@")[0]
-    if not sender or local in ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply"):
-        return "退信或系统邮件"
-    if msg.get_content_type() == "multipart/report":
-        return "退信（投递状态通知）"
-    return None
-
-
-def _file_parts(msg: Message):
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        disposition = (part.get_content_disposition() or "").lower()
-        if disposition == "attachment" or part.get_filename() or part.get_param("name") or part.get_content_type().startswith(SPREADSHEET_TYPES):
-            yield part
-
-
-def _part_filename(part: Message) -> str:
-    try:
-        name = part.get_filename()
-    except Exception:  # noqa: BLE001 - a malformed parameter: fall back to name=
-        name = None
-    if not name:
-        value = part.get_param("name")
-        if isinstance(value, tuple):  # RFC 2231 triple
-            from email.utils import collapse_rfc2231_value
-
-            value = collapse_rfc2231_value(value)
-        name = str(value) if value else ""
-    return name
+_MSGID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>$")  # printable, no spaces or angle brackets inside
 
 
 _BAD = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
@@ -125,8 +28,8 @@ _BAD = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
 
 def sanitise_filename(name: str, n: int, content_type: str = "") -> str:
     """A safe base name: no folders, no control characters, not empty, at most 120 characters."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _BAD.sub("_", name).strip().strip(".")
+    name = valid_text(name).replace("\ufffd", "_").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _BAD.sub("_", _CONTROL.sub("_", name)).strip().strip(".")
     if not name:
         ext = ".xlsx" if "spreadsheetml" in content_type else (mimetypes.guess_extension(content_type) or ".bin")
         name = f"附件{n}{ext}"
@@ -136,7 +39,7 @@ def sanitise_filename(name: str, n: int, content_type: str = "") -> str:
     return name
 
 
-def _unique(name: str, used: set[str]) -> str:
+def unique_name(name: str, used: set[str]) -> str:
     candidate, i = name, 2
     while candidate.lower() in used:
         candidate = f"{Path(name).stem}({i}){Path(name).suffix}"
@@ -160,41 +63,66 @@ def reply_subject(subject: str) -> str:
     return f"Re: {subject}" if subject else "Re: 绩效自评工作簿"
 
 
-def build_reply(incoming: Incoming, *, from_addr: str, to: list[str], cc: list[str], body: str,
-                attachments: list[tuple[str, bytes]], message_id: str, date: datetime) -> EmailMessage:
+Attachment = tuple[str, "bytes | Path"]  # a file on disk is streamed in, never read whole
+
+
+def build_reply(h: Headers, *, from_addr: str, to: list[str], cc: list[str], body: str,
+                attachments: list[Attachment], message_id: str, date: datetime
+                ) -> tuple[EmailMessage, dict[str, Path]]:
+    """The reply, and the placeholders standing for files that :func:`write_message` streams in.
+
+    ``to`` and ``cc`` are plain addresses already checked against the roster.
+    """
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = from_addr
     msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)
-    msg["Subject"] = reply_subject(incoming.subject)
+    msg["Subject"] = reply_subject(h.subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
-    if incoming.message_id:
-        msg["In-Reply-To"] = incoming.message_id
-        refs = " ".join(_header(incoming.message, "References").split())
-        msg["References"] = f"{refs} {incoming.message_id}".strip()
+    if h.message_id and _MSGID.match(h.message_id):
+        msg["In-Reply-To"] = h.message_id
+        refs = [r for r in h.references.split() if _MSGID.match(r)][-20:]
+        msg["References"] = " ".join([*refs, h.message_id])
     msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer us
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(body, charset="utf-8", cte="base64")
+    placeholders: dict[str, Path] = {}
     for name, data in attachments:
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         if name.lower().endswith(".xlsm"):
             ctype = "application/vnd.ms-excel.sheet.macroEnabled.12"
         maintype, subtype = ctype.split("/", 1)
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        msg.add_attachment(data if isinstance(data, bytes) else b"", maintype=maintype, subtype=subtype,
+                           filename=name)
         part = msg.get_payload()[-1]
         part.set_param("name", name)  # clients that only read Content-Type's name= (RFC 2231 too)
-    return msg
+        if not isinstance(data, bytes):
+            token = f"XLREPORT-FILE-{hashlib.sha256(f'{message_id}{len(placeholders)}'.encode()).hexdigest()}"
+            part.set_payload(token)
+            placeholders[token] = Path(data)
+    return msg, placeholders
 
 
-def recipients_of(msg: EmailMessage) -> list[str]:
-    pairs = getaddresses([str(v) for h in ("To", "Cc") for v in (msg.get_all(h) or [])])
-    seen: list[str] = []
-    for _, addr in pairs:
-        if addr and addr.lower() not in [s.lower() for s in seen]:
-            seen.append(addr)
-    return seen
+def write_message(msg: EmailMessage, placeholders: dict[str, Path], fh) -> None:
+    """Write ``msg`` to the binary file ``fh``, each placeholder line replaced by its file in base64."""
+    import base64
+    import io
+    from email.generator import BytesGenerator
+
+    buf = io.BytesIO()
+    BytesGenerator(buf, policy=MAIL_POLICY).flatten(msg)
+    buf.seek(0)
+    tokens = {t.encode(): p for t, p in placeholders.items()}
+    for line in buf:
+        path = tokens.get(line.strip())
+        if path is None:
+            fh.write(line)
+            continue
+        with open(path, "rb") as src:
+            while block := src.read(57 * 1024):  # whole 57-byte groups: 76-character lines
+                fh.write(base64.encodebytes(block).replace(b"\n", b"\r\n"))
 
 
 # Texts ---------------------------------------------------------------------------------------

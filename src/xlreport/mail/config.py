@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ class ImapConfig:
     folder: str = "INBOX"
     processed_folder: str | None = None  # move done messages here instead of only flagging \Seen
     timeout: float = 30.0
+    tls_verify: bool = True  # False only when chosen explicitly; warned about at every start
+    ca_file: Path | None = None  # a private CA added to the system trust store
 
 
 @dataclass(frozen=True)
@@ -47,18 +50,35 @@ class SmtpConfig:
     password_env: str | None = None
     from_: str = ""
     timeout: float = 30.0
+    tls_verify: bool = True
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
 class StoreConfig:
-    url: str = "sqlite:///xlreport.db"
+    url: str = "sqlite:///xlreport.db"  # with the password from password_env already put in
+    password_env: str | None = None
     archive_dir: Path = Path("archive")
     work_dir: Path = Path("work")
+
+
+class SenderCheck(StrEnum):
+    """How a message is tied to a roster unit (see docs/mail.md, “发件人核验”)."""
+
+    AUTH_RESULTS = "auth-results"  # the receiving server's Authentication-Results (DMARC / aligned SPF, DKIM)
+    CODE = "code"  # the unit's 提交码 from the roster, in the subject or in the workbook
+    FROM_ONLY = "from-only"  # From: alone — forgeable; warned about at every start
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
     roster: Path | None = None
+    sender_check: SenderCheck = SenderCheck.AUTH_RESULTS
+    trusted_authserv_ids: tuple[str, ...] = ()  # our own receiving server's name(s) in Authentication-Results
+    max_message_mb: float = 30.0  # whole message (RFC822.SIZE); larger ones are never downloaded
+    max_replies_per_hour: int = 10  # per unit address: a cap against loops and floods
+    build_timeout_seconds: float = 300.0  # one message's worker process
+    worker_memory_mb: int = 2048  # address-space limit of that worker
     max_attachment_mb: float = 20.0
     max_attempts: int = 3  # build attempts before a message is recorded as failed
     poll_seconds: float = 60.0
@@ -147,6 +167,61 @@ def resolve_sqlite_url(url: str, base: Path) -> str:
     return url
 
 
+# Known keys per section: a new setting is one more name here and one more field above.
+IMAP_KEYS = {"host", "port", "ssl", "starttls", "user", "password_env", "folder", "processed_folder", "timeout",
+             "tls_verify", "ca_file"}
+SMTP_KEYS = {"host", "port", "ssl", "starttls", "user", "password_env", "from", "timeout", "tls_verify", "ca_file"}
+STORE_KEYS = {"url", "archive_dir", "work_dir", "password_env"}
+POLICY_KEYS = {"roster", "max_attachment_mb", "max_attempts", "poll_seconds", "lease_seconds", "retries",
+               "backoff_seconds", "max_backoff_seconds", "on_uncertain", "report_type", "sender_check",
+               "trusted_authserv_id", "max_message_mb", "max_replies_per_hour", "build_timeout_seconds",
+               "worker_memory_mb"}
+
+
+def _tls(path: Path, base: Path, table: dict[str, Any], section: str) -> dict[str, Any]:
+    ca = _get(path, table, section, "ca_file", str, None)
+    ca_file = _resolve(base, ca) if ca else None
+    if ca_file is not None and not ca_file.is_file():
+        raise MailConfigError.make(path, f"[{section}] ca_file 指定的证书文件“{ca_file}”不存在。")
+    return {"tls_verify": _get(path, table, section, "tls_verify", bool, True), "ca_file": ca_file}
+
+
+def _names(path: Path, table: dict[str, Any], section: str, key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise MailConfigError.make(path, f"[{section}] {key} 应为服务器名称或名称列表。")
+    return tuple(v.strip().lower() for v in value)
+
+
+def _sender_check(path: Path, table: dict[str, Any]) -> SenderCheck:
+    choices = "、".join(f'"{c.value}"' for c in SenderCheck)
+    if "sender_check" not in table:
+        raise MailConfigError.make(path, f"[policy] 缺少 sender_check（如何确认来信确实来自名单中的单位），可选{choices}。"
+                                         "请参照 docs/mail.md“发件人核验”一节选择。")
+    value = table["sender_check"]
+    try:
+        return SenderCheck(value)
+    except ValueError:
+        raise MailConfigError.make(path, f"[policy] sender_check 只能是{choices}，现为“{value}”。") from None
+
+
+def _with_password(path: Path, url: str, env: str | None) -> str:
+    """The registry URL with its password taken from ``env`` (never written in mail.toml)."""
+    if not env:
+        return url
+    value = os.environ.get(env)
+    if value is None:
+        raise MailConfigError.make(path, f"[store] 指定的环境变量 {env} 未设置。请先设置该环境变量（其值为数据库口令）。")
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).set(password=value).render_as_string(hide_password=False)
+    except Exception as exc:  # noqa: BLE001 - sqlalchemy raises ArgumentError and others for a bad URL
+        raise MailConfigError.make(path, f"[store] url 无法识别（{type(exc).__name__}）。") from None
+
+
 def load_config(path: str | Path) -> MailConfig:
     path = Path(path)
     try:
@@ -163,8 +238,7 @@ def load_config(path: str | Path) -> MailConfig:
     _unknown(path, data, "文件顶层", {"imap", "smtp", "store", "policy"})
 
     t = _section(path, data, "imap", True)
-    _unknown(path, t, "imap", {"host", "port", "ssl", "starttls", "user", "password_env", "folder",
-                               "processed_folder", "timeout"})
+    _unknown(path, t, "imap", IMAP_KEYS)
     ssl = _get(path, t, "imap", "ssl", bool, True)
     imap = ImapConfig(
         host=_get(path, t, "imap", "host", str),
@@ -176,10 +250,11 @@ def load_config(path: str | Path) -> MailConfig:
         folder=_get(path, t, "imap", "folder", str, "INBOX"),
         processed_folder=_get(path, t, "imap", "processed_folder", str, None),
         timeout=_get(path, t, "imap", "timeout", float, 30.0),
+        **_tls(path, base, t, "imap"),
     )
 
     t = _section(path, data, "smtp", True)
-    _unknown(path, t, "smtp", {"host", "port", "ssl", "starttls", "user", "password_env", "from", "timeout"})
+    _unknown(path, t, "smtp", SMTP_KEYS)
     ssl = _get(path, t, "smtp", "ssl", bool, True)
     starttls = _get(path, t, "smtp", "starttls", bool, False)
     if ssl and starttls:
@@ -193,6 +268,7 @@ def load_config(path: str | Path) -> MailConfig:
         password_env=_get(path, t, "smtp", "password_env", str, None),
         from_=_get(path, t, "smtp", "from", str),
         timeout=_get(path, t, "smtp", "timeout", float, 30.0),
+        **_tls(path, base, t, "smtp"),
     )
     if smtp.user and not smtp.password_env:
         raise MailConfigError.make(path, "[smtp] 设置了 user 但没有 password_env。无需登录的中继请删除 user。")
@@ -200,24 +276,27 @@ def load_config(path: str | Path) -> MailConfig:
         raise MailConfigError.make(path, f"[smtp] from 应为邮箱地址，现为“{smtp.from_}”。")
 
     t = _section(path, data, "store", False)
-    _unknown(path, t, "store", {"url", "archive_dir", "work_dir"})
+    _unknown(path, t, "store", STORE_KEYS)
     archive = _resolve(base, _get(path, t, "store", "archive_dir", str, "archive"))
     work = _resolve(base, _get(path, t, "store", "work_dir", str, str(archive.parent / "work")))
     if work.resolve() == archive.resolve() or archive.resolve() in work.resolve().parents:
         raise MailConfigError.make(path, "[store] work_dir 不能位于 archive_dir 之内（存档只保存原始邮件）。")
-    store = StoreConfig(
-        url=resolve_sqlite_url(_get(path, t, "store", "url", str, "sqlite:///xlreport.db"), base),
-        archive_dir=archive,
-        work_dir=work,
-    )
+    password_env = _get(path, t, "store", "password_env", str, None)
+    url = resolve_sqlite_url(_get(path, t, "store", "url", str, "sqlite:///xlreport.db"), base)
+    store = StoreConfig(url=_with_password(path, url, password_env), password_env=password_env,
+                        archive_dir=archive, work_dir=work)
 
     t = _section(path, data, "policy", False)
-    _unknown(path, t, "policy", {"roster", "max_attachment_mb", "max_attempts", "poll_seconds", "lease_seconds",
-                                 "retries", "backoff_seconds", "max_backoff_seconds", "on_uncertain",
-                                 "report_type"})
+    _unknown(path, t, "policy", POLICY_KEYS)
     roster = _get(path, t, "policy", "roster", str, None)
     policy = PolicyConfig(
         roster=_resolve(base, roster) if roster else None,
+        sender_check=_sender_check(path, t),
+        trusted_authserv_ids=_names(path, t, "policy", "trusted_authserv_id"),
+        max_message_mb=_get(path, t, "policy", "max_message_mb", float, 30.0),
+        max_replies_per_hour=_get(path, t, "policy", "max_replies_per_hour", int, 10),
+        build_timeout_seconds=_get(path, t, "policy", "build_timeout_seconds", float, 300.0),
+        worker_memory_mb=_get(path, t, "policy", "worker_memory_mb", int, 2048),
         max_attachment_mb=_get(path, t, "policy", "max_attachment_mb", float, 20.0),
         max_attempts=_get(path, t, "policy", "max_attempts", int, 3),
         poll_seconds=_get(path, t, "policy", "poll_seconds", float, 60.0),
@@ -230,8 +309,16 @@ def load_config(path: str | Path) -> MailConfig:
     )
     if policy.on_uncertain not in ("resend", "skip"):
         raise MailConfigError.make(path, f"[policy] on_uncertain 只能是 \"resend\" 或 \"skip\"，现为“{policy.on_uncertain}”。")
-    if policy.max_attempts < 1 or policy.max_attachment_mb <= 0:
-        raise MailConfigError.make(path, "[policy] max_attempts 与 max_attachment_mb 必须大于0。")
+    if policy.max_attempts < 1 or policy.max_attachment_mb <= 0 or policy.max_message_mb <= 0:
+        raise MailConfigError.make(path, "[policy] max_attempts、max_attachment_mb 与 max_message_mb 必须大于0。")
+    if policy.max_replies_per_hour < 1 or policy.build_timeout_seconds <= 0 or policy.worker_memory_mb < 256:
+        raise MailConfigError.make(path, "[policy] max_replies_per_hour、build_timeout_seconds 必须大于0，"
+                                         "worker_memory_mb 不能小于256。")
+    if policy.sender_check is SenderCheck.AUTH_RESULTS and not policy.trusted_authserv_ids:
+        raise MailConfigError.make(path, "[policy] sender_check = \"auth-results\" 时必须用 trusted_authserv_id 写明"
+                                         "本单位收信服务器在 Authentication-Results 中的名称（如 \"mx.example.gov.cn\"）。")
+    if policy.sender_check is SenderCheck.CODE and policy.roster is None:
+        raise MailConfigError.make(path, "[policy] sender_check = \"code\" 需要单位名单（roster）中的“提交码”列。")
     from .. import schema
 
     if policy.report_type not in schema.REPORT_TYPES:

@@ -1,74 +1,67 @@
-"""The processor loop: fetch, claim, archive, build, reply, record — exactly once.
+"""The processor loop: take in by UID, check the sender, build in a worker, reply once, record.
 
-Per message, in this order, each step committed before the next starts:
+A pass has two halves.
 
-1. the raw bytes are archived (content-addressed) and the message is registered (``received``);
-2. the message is *claimed* in the registry (lease + attempt counter);
-3. each workbook attachment is built with :func:`xlreport.pipeline.build_file` in a per-message
-   work folder;
-4. the reply is composed with a **deterministic Message-ID** (a hash of the message key), its exact
-   bytes archived, and an ``outbox`` row ``prepared`` is committed together with the submissions;
-5. SMTP: MAIL, RCPT, DATA and the whole body are sent; the outbox row is committed as ``sending``;
-   only then the final ``.`` is written and the server's answer read;
+**Taking in** (per UID the registry has not seen in this folder): the server's ``RFC822.SIZE`` is
+read first — a message over ``max_message_mb`` is never downloaded, only its header block; the raw
+bytes are archived (content-addressed) and the message registered under ``sha256:<hash>`` *before
+anything parses it*, and the UID is recorded. ``\\Seen`` plays no part: a message a person has
+already opened is still taken in.
+
+**Processing** (per registered message not done yet, from its archived bytes), each step committed
+before the next:
+
+1. the message is *claimed* (lease); claims do not count as attempts;
+2. its header block is read (never the MIME tree): auto-replies and oversize messages are settled;
+   the sender is checked by the configured policy (:mod:`xlreport.mail.auth`); a message that fails
+   is quarantined and never answered with data;
+3. a worker process (:mod:`xlreport.mail.worker`) parses the body and builds each attachment in its
+   own folder, under a time and memory limit. Only the worker dying, timing out or the processing
+   of *this* message raising counts as an attempt; after ``max_attempts`` the unit gets a notice;
+4. the reply is composed with a **deterministic Message-ID**, its exact bytes archived and an
+   ``outbox`` row ``prepared`` committed together with the submissions. If the reply cannot be
+   built, a plain-text notice takes its place;
+5. SMTP: MAIL, one RCPT per roster address, DATA and the body; ``sending`` is committed; only then
+   the final ``.`` is written and the server's answer read;
 6. ``sent`` and the message's final status are committed in one transaction;
 7. the message is flagged ``\\Seen`` (or moved to ``processed_folder``) on the server.
 
-What a restart does after ``kill -9`` at any point:
-
-* before 4: nothing was sent; the message is claimed again (the dead process's lease is free at
-  once on the same host, after ``lease_seconds`` elsewhere) and built again. A message whose
-  processing keeps dying is failed after ``max_attempts`` claims, with a notice to the unit.
-* between 4 and 5 (``prepared``): nothing was sent; the stored bytes are sent.
-* after 6: the registry says done; the message is only flagged, never answered again. The same
-  message arriving twice (same Message-ID, or same bytes without one) is recognised the same way.
-* **the one window that cannot be closed with plain SMTP**: the process dies after the
-  ``sending`` commit and before the ``sent`` commit — i.e. around the final ``.`` and the
-  server's ``250``, a single network round trip plus one commit. The registry cannot know whether
-  the server accepted the message. ``on_uncertain = "resend"`` (default) sends it again: the unit
-  may get the same reply twice, with the *same* Message-ID (so many mail systems fold the two);
-  ``"skip"`` never resends: the unit may get no reply if the server had not accepted it. The event
-  is counted in ``outbox.uncertain_resends`` and logged.
+After ``kill -9`` anywhere, the next run claims the message again (the dead process's lease is free
+at once on the same host, after ``lease_seconds`` elsewhere) and goes on from the last commit. The
+one window plain SMTP cannot close is between ``sending`` and ``sent``: ``on_uncertain = "resend"``
+sends the same bytes (same Message-ID) again **at most once**; ``"skip"`` never does.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
+import json
 import logging
 import os
+import resource
 import shutil
 import signal
-import smtplib
-import ssl as ssl_module
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parseaddr
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..failures import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, XlreportError
+from ..failures import EXIT_ERRORS, EXIT_OK, XlreportError
 from . import archive
-from .compose import (
-    MAX_PROBLEM_LINES,
-    SIGNATURE,
-    WORKBOOK_SUFFIXES,
-    Attachment,
-    Incoming,
-    build_reply,
-    greeting,
-    how_to_text,
-    money,
-    ordinal,
-    parse_message,
-    reply_message_id,
-)
-from .config import MailConfig
+from .auth import Refusal, Verdict, check_sender
+from .compose import build_reply, reply_message_id
+from .config import MailConfig, SenderCheck
+from .headers import MAX_HEADER_BYTES, Headers, escape, read_headers
 from .registry import (
     ABANDONED,
-    DONE_STATUSES,
+    DUPLICATE,
     FAILED,
     QUARANTINED,
     REPLIED,
@@ -77,8 +70,11 @@ from .registry import (
     LeaseLost,
     Registry,
     make_owner,
+    recipients_of,
 )
+from .replies import Notice, file_status, no_workbook, notice, results_body
 from .roster import Roster, load_roster, normalise_address
+from .transport import IMAP_ERRORS, ImapSession, SendError, SmtpSender
 
 log = logging.getLogger("xlreport.mail")
 
@@ -92,204 +88,49 @@ def crash_point(name: str) -> None:
     if os.environ.get(CRASH_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get(PAUSE_ENV) == name:
-        import sys
-
         print(f"XLREPORT-PAUSED {name}", file=sys.stderr, flush=True)
         time.sleep(3600)
-
-
-def _imap_errors() -> tuple[type[BaseException], ...]:
-    import imaplib
-
-    from imap_tools.errors import ImapToolsError
-
-    return (OSError, EOFError, imaplib.IMAP4.error, ImapToolsError)
-
-
-IMAP_ERRORS = _imap_errors()
 
 
 class Outage(Exception):
     """IMAP or SMTP is unreachable; retried later, never fatal."""
 
 
-class SendError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False, uncertain: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.uncertain = uncertain
+class WorkerFailed(Exception):
+    """The worker for one message died, timed out or wrote no result: one attempt of that message."""
 
 
-def message_key(message_id: str | None, raw: bytes) -> str:
-    mid = (message_id or "").strip()
-    if mid:
-        mid = mid.strip("<>").strip()
-    if mid and len(mid) <= 200 and mid.isprintable():
-        return f"mid:{mid}"
-    if mid:
-        return f"mid-sha256:{archive.sha256(mid.encode('utf-8', 'replace'))}"
-    return f"raw-sha256:{archive.sha256(raw)}"
+OVERSIZE_PREFIX = "head-sha256:"
 
 
-# IMAP ------------------------------------------------------------------------------------------
-class ImapSession:
-    def __init__(self, config: MailConfig) -> None:
-        from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+def _die_with_parent() -> None:
+    """Linux: the worker is killed when the processor dies (kill -9 leaves no orphan building)."""
+    try:
+        import ctypes
 
-        c = config.imap
-        if c.ssl:
-            box = MailBox(c.host, c.port, timeout=c.timeout)
-        elif c.starttls:
-            box = MailBoxStartTls(c.host, c.port, timeout=c.timeout)
-        else:
-            box = MailBoxUnencrypted(c.host, c.port, timeout=c.timeout)
-        self.config = config
-        self.box = box.login(c.user, config.imap_password(), c.folder)
-        self.processed = c.processed_folder
-        if self.processed:
-            existing = {f.name for f in self.box.folder.list()}
-            if self.processed not in existing:
-                self.box.folder.create(self.processed)
-
-    def close(self) -> None:
-        with contextlib.suppress(*IMAP_ERRORS):
-            self.box.logout()
-
-    def pending_uids(self) -> list[str]:
-        from imap_tools import AND
-
-        criteria = "ALL" if self.processed else AND(seen=False)
-        return self.box.uids(criteria)
-
-    def _fetch(self, uid: str, part: str) -> bytes | None:
-        typ, data = self.box.client.uid("FETCH", uid, f"({part})")
-        if typ != "OK":
-            raise OSError(f"IMAP FETCH {uid} failed: {data!r}")
-        for item in data:
-            if isinstance(item, tuple) and len(item) >= 2:
-                return item[1]
-        return None
-
-    def header_message_id(self, uid: str) -> str | None:
-        data = self._fetch(uid, "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]")
-        if not data:
-            return None
-        from email.parser import BytesHeaderParser
-
-        value = BytesHeaderParser().parsebytes(data).get("Message-ID")
-        return str(value).strip() if value else None
-
-    def fetch_raw(self, uid: str) -> bytes | None:
-        return self._fetch(uid, "BODY.PEEK[]")
-
-    def mark_done(self, uid: str) -> None:
-        self.box.flag(uid, [r"\Seen"], True)
-        if self.processed:
-            self.box.move(uid, self.processed)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
-# SMTP ------------------------------------------------------------------------------------------
-def _dot_stuffed(data: bytes) -> bytes:
-    """CRLF line ends and leading dots doubled, without the terminating ``.``."""
-    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
 
 
-class SmtpSender:
-    def __init__(self, config: MailConfig) -> None:
-        self.config = config
-
-    def _connect(self) -> smtplib.SMTP:
-        c = self.config.smtp
-        context = ssl_module.create_default_context()
-        if c.ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
-        smtp.ehlo()
-        if c.starttls:
-            smtp.starttls(context=context)
-            smtp.ehlo()
-        password = self.config.smtp_password()
-        if c.user and password is not None:
-            smtp.login(c.user, password)
-        return smtp
-
-    def send(self, data: bytes, sender: str, recipients: list[str], before_dot: Callable[[], None]) -> list[str]:
-        """Send; returns refused recipients. ``before_dot`` runs just before the final ``.``."""
-        try:
-            smtp = self._connect()
-        except smtplib.SMTPAuthenticationError as exc:
-            raise SendError(f"SMTP登录失败（{exc.smtp_code}）", permanent=False) from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise SendError(f"无法连接SMTP服务器：{exc}") from exc
-        in_data = False
-        try:
-            try:
-                code, resp = smtp.mail(parseaddr(sender)[1] or sender)
-                if code != 250:
-                    raise SendError(f"MAIL FROM 被拒绝：{code} {resp!r}", permanent=code >= 500)
-                refused, codes = [], []
-                for rcpt in recipients:
-                    code, resp = smtp.rcpt(rcpt)
-                    codes.append(code)
-                    if code not in (250, 251):
-                        refused.append(f"{rcpt}（{code}）")
-                if len(refused) == len(recipients):
-                    raise SendError(f"收件人被拒绝：{'、'.join(refused)}", permanent=all(c >= 500 for c in codes))
-                code, resp = smtp.docmd("DATA")
-                if code != 354:
-                    raise SendError(f"DATA 被拒绝：{code} {resp!r}", permanent=code >= 500)
-                in_data = True
-                smtp.send(_dot_stuffed(data))
-            except (OSError, smtplib.SMTPException) as exc:
-                raise SendError(f"SMTP发送中断：{exc}") from exc
-            before_dot()
-            try:
-                smtp.send(b".\r\n")
-                in_data = False
-                code, resp = smtp.getreply()
-            except (OSError, smtplib.SMTPException) as exc:
-                raise SendError(f"发送结束时连接中断，无法确认是否已发出：{exc}", uncertain=True) from exc
-            if code != 250:
-                raise SendError(f"邮件被服务器拒收：{code} {resp!r}", permanent=code >= 500)
-            return refused
-        finally:
-            if in_data:  # abandoned before the final dot: drop the connection, the server discards it
-                with contextlib.suppress(OSError):
-                    smtp.close()
-            else:
-                try:
-                    smtp.quit()
-                except (OSError, smtplib.SMTPException):
-                    with contextlib.suppress(OSError):
-                        smtp.close()
+def _bounded(chunks, limit: int):
+    """Pass chunks on until more than ``limit`` bytes came (then the partial file is discarded)."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise _TooLarge(total)
+        yield chunk
 
 
-# Results of one attachment -------------------------------------------------------------------------
-@dataclass
-class FileResult:
-    name: str
-    outcome: object | None = None  # BuildOutcome
-    rejected: str | None = None  # a plain message when the file cannot be used
-    internal: str | None = None  # the build crashed (our bug)
-    report_failure: str | None = None  # scored and written, but the report could not be written
-
-    @property
-    def exit_code(self) -> int:
-        if self.internal:
-            return EXIT_INTERNAL
-        if self.rejected:
-            return EXIT_UNUSABLE
-        if self.report_failure:
-            return EXIT_OK
-        return self.outcome.exit_code  # type: ignore[union-attr]
-
-    @property
-    def status(self) -> str:
-        return {EXIT_OK: "已通过", EXIT_ERRORS: "有错误", EXIT_UNUSABLE: "无法使用"}.get(self.exit_code, "处理失败")
+def message_key(raw: bytes) -> str:
+    return f"sha256:{archive.sha256(raw)}"
 
 
 @dataclass
@@ -305,6 +146,19 @@ class PassStats:
     lines: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Reply:
+    """What to send for one message (always to roster addresses only)."""
+
+    to: list[str]
+    cc: list[str]
+    body: str
+    files: list[tuple[str, bytes | Path]]
+    status: str
+    reason: str | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
 class Processor:
     def __init__(self, config: MailConfig, *, registry: Registry | None = None, owner: str | None = None,
                  stop: threading.Event | None = None, sleep: Callable[[float], None] | None = None) -> None:
@@ -315,8 +169,8 @@ class Processor:
         self._sleep = sleep or (lambda s: self.stop.wait(s))
         self.smtp = SmtpSender(config)
         self._roster: Roster | None = None
-        config.store.archive_dir.mkdir(parents=True, exist_ok=True)
-        config.store.work_dir.mkdir(parents=True, exist_ok=True)
+        for folder in (config.store.archive_dir, config.store.work_dir):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     # Roster ------------------------------------------------------------------------------------
     @property
@@ -337,12 +191,13 @@ class Processor:
 
     # Loop --------------------------------------------------------------------------------------
     def run(self, once: bool = False) -> int:
-        """Poll until stopped (or one pass with ``once``). Returns 0, or 1 when messages remain pending."""
+        """Poll until stopped (or one pass with ``once``). Returns 0, or 1 when messages remain pending
+        because a server or the database was unavailable. Messages that failed on their own do not count."""
         delay = self.config.policy.backoff_seconds
         while True:
             stats = self.run_pass()
             if once:
-                return 1 if (stats.outage or stats.pending) else 0
+                return EXIT_ERRORS if (stats.outage or stats.pending) else EXIT_OK
             if self.stop.is_set():
                 return 0
             if stats.outage:
@@ -379,309 +234,408 @@ class Processor:
             return stats
         try:
             try:
-                uids = self._with_retries("读取邮件列表", session.pending_uids)
-            except Outage as exc:
+                uids = self._with_retries("读取邮件列表", session.all_uids)
+                known = self.registry.known_uids(session.mailbox, session.uidvalidity)
+            except (Outage, SQLAlchemyError) as exc:
                 stats.outage = str(exc)
-                log.error("%s", exc)
+                log.error("%s", escape(exc))
                 return stats
             for uid in uids:
-                if self.stop.is_set():
-                    stats.pending += 1
-                    continue
-                if stats.outage:
-                    stats.pending += 1
+                if uid in known or self.stop.is_set() or stats.outage:
                     continue
                 stats.seen += 1
-                try:
-                    self.handle_uid(session, uid, stats)
-                except Outage as exc:
-                    stats.outage = str(exc)
+                self._guarded(stats, f"uid={uid}", lambda uid=uid: self.take_in(session, uid, known))
+            for key in ([] if stats.outage else self.registry.pending_keys()):
+                if self.stop.is_set() or stats.outage:
                     stats.pending += 1
-                    log.error("%s", exc)
-                except IMAP_ERRORS as exc:  # the IMAP connection broke mid-message
-                    stats.outage = f"IMAP连接中断：{type(exc).__name__}: {exc}"
-                    stats.pending += 1
-                    log.error("%s", stats.outage)
-                except SQLAlchemyError as exc:  # the registry's database is unreachable
-                    stats.outage = f"登记簿数据库错误：{type(exc).__name__}: {exc}"
-                    stats.pending += 1
-                    log.error("%s", stats.outage)
+                    continue
+                self._guarded(stats, key, lambda key=key: self.process(key, stats), imap=False)
+            if not stats.outage:
+                self._flag_done(session, uids, stats)
+        except SQLAlchemyError as exc:  # the registry's database went away between messages
+            stats.outage = f"登记簿数据库错误：{type(exc).__name__}: {exc}"
+            log.error("%s", escape(stats.outage))
         finally:
             session.close()
         return stats
 
-    # One message ----------------------------------------------------------------------------------
-    def handle_uid(self, session: ImapSession, uid: str, stats: PassStats) -> None:
-        mid = session.header_message_id(uid)
-        if mid:
-            row = self.registry.lookup(message_key(mid, b""))
-            if row is not None and row["status"] in DONE_STATUSES:
-                session.mark_done(uid)
-                stats.duplicates += 1
-                log.info("已处理过，不再回复 uid=%s %s（%s）", uid, row["message_key"], row["status"])
+    def _guarded(self, stats: PassStats, name: str, fn: Callable[[], None], imap: bool = True) -> None:
+        """One message's step: an outage stops the pass, anything else is that message's alone."""
+        imap_errors = IMAP_ERRORS if imap else ()
+        try:
+            fn()
+        except Outage as exc:
+            stats.outage = str(exc)
+            stats.pending += 1
+            log.error("%s（%s）", escape(exc), name)
+        except imap_errors as exc:
+            stats.outage = f"IMAP连接中断：{type(exc).__name__}: {exc}"
+            stats.pending += 1
+            log.error("%s（%s）", escape(stats.outage), name)
+        except SQLAlchemyError as exc:
+            stats.outage = f"登记簿数据库错误：{type(exc).__name__}: {exc}"
+            stats.pending += 1
+            log.error("%s（%s）", escape(stats.outage), name)
+        except Exception as exc:
+            log.error("处理 %s 时出错，继续处理其他邮件：%s: %s", name, type(exc).__name__, escape(exc))
+            log.debug("详细信息", exc_info=True)
+            stats.failed += 1
+
+    # Taking in ---------------------------------------------------------------------------------
+    def take_in(self, session: ImapSession, uid: str, known: dict[str, tuple[str, bool]]) -> None:
+        """Archive and register one UID; the key exists before anything parses the message."""
+        limit = int(self.config.policy.max_message_mb * 1024 * 1024)
+        size = session.size(uid)
+        where = f"{session.mailbox} {session.uidvalidity} {uid}"
+        stored = None
+        if size is None or size <= limit:
+            try:
+                stored = archive.store_chunks(self.config.store.archive_dir, _bounded(session.fetch_chunks(uid), limit))
+            except _TooLarge as exc:  # the server's size was wrong: stop at the limit, never more
+                size = exc.size
+        if stored is None:
+            head = session.fetch_header(uid, MAX_HEADER_BYTES) or b""
+            key = f"{OVERSIZE_PREFIX}{archive.sha256(head + str(size).encode())}"
+            path, _ = archive.store(self.config.store.archive_dir, head, sub="headers")
+            self.registry.register(key, message_id=None, sender="", subject="", unit=None, raw_sha256="",
+                                   archive_path=str(path), raw_size=size or 0, imap_uid=where)
+            log.info("邮件过大未下载 uid=%s %s（%.1fMB）", uid, key, (size or 0) / 1024 / 1024)
+        else:
+            path, digest, got = stored
+            if got == 0:
                 return
-        raw = session.fetch_raw(uid)
-        if raw is None:
-            return
-        incoming = parse_message(raw)
-        key = message_key(incoming.message_id, raw)
-        path, digest = archive.store(self.config.store.archive_dir, raw)
-        unit = self.roster.unit_for(incoming.sender)
-        self.registry.register(key, message_id=incoming.message_id, sender=incoming.sender,
-                               subject=incoming.subject, unit=unit, raw_sha256=digest,
-                               archive_path=str(path), raw_size=len(raw))
+            key = f"sha256:{digest}"
+            self.registry.register(key, message_id=None, sender="", subject="", unit=None, raw_sha256=digest,
+                                   archive_path=str(path), raw_size=got, imap_uid=where)
         crash_point("after-archive")
+        self.registry.record_uid(session.mailbox, session.uidvalidity, uid, key)
+        known[uid] = (key, False)
+        row = self.registry.lookup(key)
+        if row is not None and row["status"] in (REPLIED, FAILED, QUARANTINED, DUPLICATE):
+            log.info("已处理过，不再回复 uid=%s %s（%s）", uid, key, row["status"])
+
+    def _flag_done(self, session: ImapSession, uids: list[str], stats: PassStats) -> None:
+        known = self.registry.known_uids(session.mailbox, session.uidvalidity)
+        for uid in uids:
+            entry = known.get(uid)
+            if entry is None or entry[1]:
+                continue
+            row = self.registry.lookup(entry[0])
+            if row is None or row["status"] not in (REPLIED, FAILED, QUARANTINED, DUPLICATE):
+                continue
+            session.mark_done(uid)
+            self.registry.uid_flagged(session.mailbox, session.uidvalidity, uid)
+            crash_point("after-flag")
+
+    # Processing ----------------------------------------------------------------------------------
+    def process(self, key: str, stats: PassStats) -> None:
         claim = self.registry.claim(key, self.owner, self.config.policy.lease_seconds)
         if claim.outcome == "done":
-            session.mark_done(uid)
-            stats.duplicates += 1
-            log.info("已处理过，不再回复 uid=%s %s（%s）", uid, key, claim.row["status"] if claim.row else "")
             return
         if not claim.claimed:
             stats.skipped += 1
-            log.info("另一处理进程正在处理 uid=%s %s，跳过", uid, key)
+            log.info("另一处理进程正在处理 %s，跳过", key)
             return
         crash_point("after-claim")
-        try:
-            final = self.process_claimed(key, claim.row["attempts"], incoming, unit)
-        except LeaseLost:
-            log.warning("租约已过期，%s 已由其他进程接手", key)
-            return
-        except Outage:
-            self.registry.release(key, self.owner, "邮件服务器暂时无法连接，稍后重试")
-            raise
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            log.exception("处理 %s 时出错：%s", key, reason)
-            if claim.row["attempts"] >= self.config.policy.max_attempts:
-                self.registry.finish(key, self.owner, FAILED, f"已尝试{claim.row['attempts']}次仍失败：{reason}")
-                session.mark_done(uid)
-                stats.failed += 1
-            else:
-                self.registry.release(key, self.owner, reason)
-                stats.pending += 1
-            return
+        row = claim.row
+        while True:
+            try:
+                final = self._process_claimed(key, row)
+                break
+            except LeaseLost:
+                log.warning("租约已过期，%s 已由其他进程接手", key)
+                return
+            except (Outage, SQLAlchemyError):
+                self.registry.release(key, self.owner, "邮件服务器或数据库暂时不可用，稍后重试")
+                raise
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                log.error("处理 %s 时出错：%s", key, escape(reason))
+                log.debug("详细信息", exc_info=True)
+                attempts = self.registry.note_attempt(key, self.owner, reason)
+                if attempts >= self.config.policy.max_attempts:
+                    final = self._quarantine(key, f"[mail-failed] 已尝试{attempts}次仍出错：{reason}", key,
+                                             status=FAILED)
+                    break
+                row = self.registry.lookup(key)
         crash_point("after-record")
-        session.mark_done(uid)
-        crash_point("after-flag")
         if final == QUARANTINED:
             stats.quarantined += 1
         elif final == FAILED:
             stats.failed += 1
+        elif final == DUPLICATE:
+            stats.duplicates += 1
         else:
             stats.replied += 1
 
-    def process_claimed(self, key: str, attempts: int, incoming: Incoming, unit: str | None) -> str:
+    def _process_claimed(self, key: str, row) -> str:
         """Everything after the claim; returns the message's final status."""
         ob = self.registry.outbox_row(key)
-        if ob is None:
-            if incoming.auto_reason:
-                return self._quarantine(key, incoming, f"{incoming.auto_reason}，不回复")
+        if ob is not None:
+            return self._deliver(key, ob)
+        h = self._headers(row)
+        log_name = f"{key} 发件人={h.sender or '（无）'} 主题={escape(h.subject)}"
+        verdict = check_sender(h, self.roster, self.config.policy)
+        self.registry.update_headers(key, sender=h.sender, subject=h.subject, message_id=h.message_id,
+                                     unit=verdict.unit, verified_by=verdict.detail[:200] or None)
+        if h.auto_reason:
+            return self._quarantine(key, f"[mail-auto-reply] {h.auto_reason}，不回复", log_name)
+        if key.startswith(OVERSIZE_PREFIX):  # never downloaded
+            size = f"{row['raw_size'] / 1024 / 1024:.1f}MB"
+            return self._refuse(key, h, verdict, "mail-too-large", f"邮件过大（{size}），未下载", log_name,
+                                notice_kind=Notice.TOO_LARGE, detail=size)
+        if not verdict.ok and not verdict.pending_code:
+            if verdict.refusal is Refusal.UNKNOWN_SENDER:
+                return self._quarantine(key, f"[{verdict.refusal}] {verdict.detail}，不回复", log_name)
+            return self._refuse(key, h, verdict, str(verdict.refusal), verdict.detail, log_name,
+                                notice_kind=Notice.UNVERIFIED, detail=verdict.detail)
+        if h.message_id and h.sender:
+            dup = self.registry.replied_duplicate(key, h.message_id, h.sender)
+            if dup is not None:
+                self.registry.finish(key, self.owner, DUPLICATE, f"与 {dup['message_key']} 是同一封来信，已回复过")
+                log.info("已处理过，不再回复 %s（同一发件人、同一 Message-ID）", log_name)
+                return DUPLICATE
+        cap_address = h.sender or (verdict.unit or "")
+        since = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+        if self.registry.replies_since(h.sender, since) >= self.config.policy.max_replies_per_hour:
+            return self._quarantine(key, f"[mail-rate-limited] 一小时内已回复 {cap_address} "
+                                         f"{self.config.policy.max_replies_per_hour} 次，暂不回复（可用 mail retry 重新处理）",
+                                    log_name)
+        workdir = self.config.store.work_dir / archive.sha256(key.encode())[:20]
+        result = self._run_worker(key, row, workdir, find_code=verdict.pending_code)
+        crash_point("after-build")
+        if result is None:  # failed max_attempts times
+            reply = self._notice_reply(h, verdict, Notice.FAILED, FAILED,
+                                       f"已尝试{self.config.policy.max_attempts}次均未完成，请人工处理")
+            if reply is None:
+                return self._quarantine(key, "[mail-failed] 多次处理均未完成", log_name, status=FAILED)
+            return self._send_new(key, row, h, reply, log_name)
+        if "parse_error" in result:
+            return self._refuse(key, h, verdict, "mail-unparseable", result["parse_error"], log_name,
+                                notice_kind=Notice.UNPARSEABLE)
+        if verdict.pending_code:
+            codes = " ".join(f.get("code_text", "") for f in result.get("files", []))
+            unit = self.roster.unit_for_code(codes)
             if unit is None:
-                return self._quarantine(key, incoming, "发件人不在单位名单中，不回复")
-            workdir = self.config.store.work_dir / archive.sha256(key.encode())[:20]
-            if attempts > self.config.policy.max_attempts:
-                reason = f"已尝试处理{attempts - 1}次均未完成（处理进程中断），请人工处理"
-                self._prepare(key, incoming, unit, workdir, [], final_status=FAILED, final_reason=reason,
-                              crashed=True)
-            else:
-                if workdir.exists():
-                    shutil.rmtree(workdir, ignore_errors=True)
-                results = [self._build(att, workdir) for att in incoming.attachments]
-                crash_point("after-build")
-                failed = [r for r in results if r.internal]
-                reason = "；".join([f"{r.name}：{r.internal}" for r in failed]
-                                  + [f"{r.name}：自评报告未生成（{r.report_failure}）" for r in results
-                                     if r.report_failure]) or None
-                self._prepare(key, incoming, unit, workdir, results,
-                              final_status=FAILED if failed else REPLIED, final_reason=reason)
-            crash_point("after-prepare")
-            ob = self.registry.outbox_row(key)
-        return self._deliver(key, ob, incoming, unit)
+                return self._refuse(key, h, verdict, str(Refusal.NO_CODE), "主题和工作簿中均没有有效的提交码",
+                                    log_name, notice_kind=Notice.UNVERIFIED, detail="没有有效的提交码")
+            verdict = Verdict(unit, detail="工作簿中的提交码", roster_unit=verdict.roster_unit)
+            self.registry.update_headers(key, unit=unit, verified_by=verdict.detail)
+        try:
+            reply = self._results_reply(h, verdict, result, workdir)
+        except Exception as exc:
+            log.error("回复内容未能生成 %s：%s", log_name, escape(exc))
+            log.debug("详细信息", exc_info=True)
+            reply = self._notice_reply(h, verdict, Notice.BUILD_BROKEN, FAILED,
+                                       f"回复内容未能生成：{type(exc).__name__}: {exc}")
+            if reply is None:
+                return self._quarantine(key, "[mail-failed] 回复内容未能生成", log_name, status=FAILED)
+        return self._send_new(key, row, h, reply, log_name)
 
-    def _quarantine(self, key: str, incoming: Incoming, reason: str) -> str:
-        self.registry.finish(key, self.owner, QUARANTINED, reason)
-        log.info("已隔离 %s 发件人=%s 主题=%s：%s", key, incoming.sender or "（无）", incoming.subject, reason)
-        return QUARANTINED
-
-    # Build ---------------------------------------------------------------------------------------
-    def _build(self, att: Attachment, workdir: Path) -> FileResult:
-        from ..pipeline import build_file
-
-        limit = self.config.policy.max_attachment_mb
-        if len(att.data) > limit * 1024 * 1024:
-            return FileResult(att.name, rejected=(
-                f"文件“{att.name}”大小为{len(att.data) / 1024 / 1024:.1f}MB，超过{limit:g}MB的上限，未处理。"
-                "绩效自评工作簿通常不超过1MB，请删除无关内容（图片、无关工作表）后再提交。"))
-        source_dir, out_dir = workdir / "原件", workdir / "结果"
-        source_dir.mkdir(parents=True, exist_ok=True)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        source = source_dir / att.name
-        source.write_bytes(att.data)
-        output = out_dir / (att.name if att.suffix in WORKBOOK_SUFFIXES else Path(att.name).stem + ".xlsx")
-        last: Exception | None = None
-        for _ in range(self.config.policy.max_attempts):
+    def _headers(self, row) -> Headers:
+        path = row["archive_path"]
+        head = b""
+        if path:
             try:
-                outcome = build_file(source, output=output, report=True)
-            except Exception as exc:  # noqa: BLE001 - a bug in the build: retried, then reported, never blocks the queue
-                last = exc
-                log.warning("构建 %s 出错：%s: %s", att.name, type(exc).__name__, exc)
-                continue
-            if outcome.failure is not None:
-                message = outcome.failure.message.replace(str(source), att.name).replace(str(output), att.name)
-                if outcome.workbook_path and outcome.evaluation is not None and outcome.evaluation.complete:
-                    return FileResult(att.name, outcome=outcome, report_failure=message)
-                return FileResult(att.name, outcome=outcome, rejected=message)
-            return FileResult(att.name, outcome=outcome)
-        return FileResult(att.name, internal=f"{type(last).__name__}: {last}")
+                with open(path, "rb") as fh:
+                    head = fh.read(MAX_HEADER_BYTES)
+            except OSError:
+                head = b""
+        return read_headers(head)
 
-    # Reply -----------------------------------------------------------------------------------------
+    def _quarantine(self, key: str, reason: str, log_name: str, status: str = QUARANTINED) -> str:
+        self.registry.finish(key, self.owner, status, reason)
+        log.info("已隔离 %s：%s", log_name, escape(reason))
+        return status
+
+    def _refuse(self, key: str, h: Headers, verdict: Verdict, code: str, reason: str, log_name: str, *,
+                notice_kind: Notice, detail: str = "") -> str:
+        """Quarantined; a short notice without any data goes to the roster address in From, if any."""
+        status_reason = f"[{code}] {reason}"
+        if not verdict.roster_unit or not h.sender:
+            return self._quarantine(key, status_reason + "，不回复", log_name)
+        since = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+        if self.registry.replies_since(h.sender, since) >= self.config.policy.max_replies_per_hour:
+            return self._quarantine(key, status_reason + "，已达每小时回复上限，不回复", log_name)
+        reply = Reply([h.sender], [], notice(notice_kind, verdict.roster_unit, h.subject, detail), [], QUARANTINED,
+                      status_reason + "，已通知发件人")
+        if notice_kind is Notice.UNVERIFIED:  # the forger's subject is not repeated in the reply's subject either
+            h = dataclasses.replace(h, subject="")
+        return self._send_new(key, None, h, reply, log_name)
+
+    # Worker ----------------------------------------------------------------------------------------
+    def build_options(self) -> dict[str, Any]:
+        """Extra keyword arguments (JSON values) for ``build_file`` in the worker, e.g. a rules profile."""
+        return {}
+
+    def _run_worker(self, key: str, row, workdir: Path, *, find_code: bool) -> dict[str, Any] | None:
+        """The worker's result, or None after ``max_attempts`` failures of this message's own worker."""
+        policy = self.config.policy
+        attempts = row["attempts"] or 0
+        while attempts < policy.max_attempts:
+            try:
+                return self._worker_once(row["archive_path"], workdir, find_code)
+            except WorkerFailed as exc:
+                attempts = self.registry.note_attempt(key, self.owner, str(exc))
+                log.warning("处理 %s 的子进程失败（第%d次）：%s", key, attempts, escape(exc))
+        return None
+
+    def _worker_once(self, raw_path: str, workdir: Path, find_code: bool) -> dict[str, Any]:
+        policy = self.config.policy
+        if workdir.exists():
+            shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True, mode=0o700)
+        limit = int(policy.max_attachment_mb * 1024 * 1024)
+        memory = policy.worker_memory_mb * 1024 * 1024
+
+        def limits() -> None:  # runs in the child before exec
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            os.umask(0o077)
+            _die_with_parent()
+
+        options = {"max_attachment_bytes": limit, "find_code": find_code, "build": self.build_options()}
+        cmd = [sys.executable, "-m", "xlreport.mail.worker", raw_path, str(workdir), json.dumps(options)]
+        errors = workdir / "worker-stderr.txt"
+        try:
+            with open(errors, "wb") as err:
+                proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                      timeout=policy.build_timeout_seconds, preexec_fn=limits, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise WorkerFailed(f"处理超时（超过{policy.build_timeout_seconds:g}秒）") from exc
+        result = workdir / "result.json"
+        if proc.returncode != 0 or not result.exists():
+            with open(errors, "rb") as err:
+                err.seek(max(0, errors.stat().st_size - 300))
+                tail = escape(err.read().decode("utf-8", "replace").strip())
+            how = f"被信号{-proc.returncode}终止" if proc.returncode < 0 else f"退出码{proc.returncode}"
+            raise WorkerFailed(f"处理子进程{how}（{tail}）")
+        return json.loads(result.read_text(encoding="utf-8"))
+
+    # Replies ---------------------------------------------------------------------------------------
+    def _recipients(self, h: Headers, unit: str) -> list[str]:
+        """To: the sender when it is one of the unit's roster addresses, otherwise all of them."""
+        addresses = self.roster.addresses_of(unit)
+        return [h.sender] if h.sender in addresses else addresses
+
+    def _notice_reply(self, h: Headers, verdict: Verdict, kind: Notice, status: str, reason: str) -> Reply | None:
+        unit = verdict.unit or verdict.roster_unit
+        if not unit:
+            return None
+        to = self._recipients(h, unit)
+        return Reply(to, [], notice(kind, unit, h.subject), [], status, reason) if to else None
+
+    def _results_reply(self, h: Headers, verdict: Verdict, result: dict[str, Any], workdir: Path) -> Reply:
+        unit = verdict.unit or ""
+        to = self._recipients(h, unit)
+        files = result.get("files", [])
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if not files:
+            name, data = self._template(workdir)
+            return Reply(to, [], no_workbook(unit, h.subject, result.get("other_files", []), name), [(name, data)],
+                         REPLIED, None)
+        cc, hints = [], []
+        own = set(self.roster.addresses_of(unit))
+        for r in files:
+            raw = r.get("email")
+            if not raw:
+                continue
+            addr = normalise_address(raw)
+            if addr and addr in own:
+                if addr not in to and addr not in cc:
+                    cc.append(addr)
+            else:
+                hints.append(f"工作簿“{r['name']}”中填写的电子邮箱“{escape(raw)[:80]}”不在贵单位登记的邮箱名单中，未抄送。"
+                             "如需更换联系邮箱，请联系汇总单位更新单位名单。")
+        body = results_body(unit, h.subject, files, hints)
+        if body.need_template:
+            body.files.append(self._template(workdir))
+        internal = [f"{r['name']}：{r['internal']}" for r in files if r.get("internal")]
+        reason = "；".join(internal + [f"{r['name']}：自评报告未生成（{r['report_failure']}）" for r in files
+                                      if r.get("report_failure")]) or None
+        rows = [self._submission_row(r, unit, h.sender, now) for r in files]
+        return Reply(to, cc, body.text, body.files, FAILED if internal else REPLIED, reason, rows)
+
     def _template(self, workdir: Path) -> tuple[str, bytes]:
         from ..template import write_template
 
         report_type = self.config.policy.report_type
         name = f"绩效自评模板_{report_type}.xlsx"
-        workdir.mkdir(parents=True, exist_ok=True)
-        path = write_template(workdir / name, report_type)
+        folder = workdir / "模板"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = write_template(folder / name, report_type)
         return name, Path(path).read_bytes()
 
-    def _prepare(self, key: str, incoming: Incoming, unit: str, workdir: Path, results: list[FileResult], *,
-                 final_status: str, final_reason: str | None, crashed: bool = False) -> None:
-        body, files, cc = self._compose_body(incoming, unit, workdir, results, crashed)
-        from_addr = self.config.smtp.from_
-        mid = reply_message_id(key, from_addr)
-        sender_addr = incoming.sender
-        msg = build_reply(incoming, from_addr=from_addr, to=[sender_addr], cc=cc, body=body, attachments=files,
-                          message_id=mid, date=datetime.now(UTC).astimezone())
-        data = bytes(msg)
-        path, _ = archive.store(self.config.store.archive_dir, data, sub="sent")
-        now = datetime.now(UTC).replace(tzinfo=None)
-        rows = [self._submission_row(r, unit, incoming.sender, now) for r in results]
-        self.registry.prepare_reply(key, self.owner, reply_message_id=mid, sender=from_addr,
-                                    recipients=[sender_addr, *cc], reply_path=str(path),
-                                    final_status=final_status, final_reason=final_reason, unit=unit, rows=rows)
+    @staticmethod
+    def _submission_row(r: dict[str, Any], unit: str, sender: str, now: datetime) -> dict[str, Any]:
+        from decimal import Decimal
 
-    def _submission_row(self, r: FileResult, unit: str, sender: str, now: datetime) -> dict:
-        row: dict = {"file_name": r.name, "unit": unit, "status": r.status, "sender": sender, "submitted_at": now,
-                         "reason": r.rejected or r.internal}
-        ev = getattr(r.outcome, "evaluation", None) if r.outcome is not None else None
-        if ev is not None and not r.rejected:
-            info, budget = ev.input.info, ev.budget
-            row.update(workbook_unit=info.unit or None, project=info.project or None, year=info.year or None,
-                       report_type=info.report_type, annual=budget.annual, executed=budget.executed,
-                       rate=budget.rate, total=ev.total, grade=ev.grade, n_errors=len(ev.errors),
-                       n_warnings=len(ev.warnings),
-                       workbook_path=str(r.outcome.workbook_path) if r.outcome.workbook_path else None,
-                       report_path=str(r.outcome.report_path) if r.outcome.report_path else None)
+        row: dict[str, Any] = {"file_name": r["name"], "unit": unit, "status": file_status(r), "sender": sender,
+                               "submitted_at": now, "reason": r.get("rejected") or r.get("internal")}
+        if "exit_code" in r and not r.get("rejected"):
+            dec = (lambda v: None if v is None else Decimal(v))
+            row.update(workbook_unit=r.get("workbook_unit"), project=r.get("project"), year=r.get("year"),
+                       report_type=r.get("report_type"), annual=dec(r.get("annual")),
+                       executed=dec(r.get("executed")), rate=dec(r.get("rate")), total=dec(r.get("total")),
+                       grade=r.get("grade"), n_errors=r.get("n_errors"), n_warnings=r.get("n_warnings"),
+                       workbook_path=r.get("workbook_path"), report_path=r.get("report_path"))
         return row
 
-    def _compose_body(self, incoming: Incoming, unit: str, workdir: Path, results: list[FileResult],
-                      crashed: bool) -> tuple[str, list[tuple[str, bytes]], list[str]]:
-        from ..planner import sort_problems
+    def _send_new(self, key: str, row, h: Headers, reply: Reply, log_name: str) -> str:
+        """Archive the exact bytes, commit the outbox row (with the submissions), then deliver."""
+        from_addr = self.config.smtp.from_
+        generation = (row["generation"] if row is not None else self.registry.lookup(key)["generation"]) or 0
+        mid = reply_message_id(key if not generation else f"{key}#{generation}", from_addr)
+        try:
+            msg, placeholders = build_reply(h, from_addr=from_addr, to=reply.to, cc=reply.cc, body=reply.body,
+                                            attachments=reply.files, message_id=mid,
+                                            date=datetime.now(UTC).astimezone())
+            path = self._store_reply(msg, placeholders)
+        except Exception as exc:  # e.g. a header the library refuses: plain text, no attachments
+            log.error("回复邮件未能生成 %s，改发纯文本通知：%s", log_name, escape(exc))
+            log.debug("详细信息", exc_info=True)
+            h = Headers(sender=h.sender, subject="", message_id=None)
+            msg, placeholders = build_reply(h, from_addr=from_addr, to=reply.to, cc=[], body=notice(
+                Notice.BUILD_BROKEN, None, ""), attachments=[], message_id=mid,
+                date=datetime.now(UTC).astimezone())
+            path = self._store_reply(msg, placeholders)
+            reply.reason = (reply.reason + "；" if reply.reason else "") + f"回复未能生成（{type(exc).__name__}），已发纯文本通知"
+        del msg
+        self.registry.prepare_reply(key, self.owner, reply_message_id=mid, sender=from_addr,
+                                    recipients=[*reply.to, *reply.cc], reply_path=str(path),
+                                    final_status=reply.status, final_reason=reply.reason,
+                                    unit=self.registry.lookup(key)["unit"], rows=reply.rows)
+        crash_point("after-prepare")
+        return self._deliver(key, self.registry.outbox_row(key))
 
-        subject = incoming.subject or "（无主题）"
-        files: list[tuple[str, bytes]] = []
-        cc: list[str] = []
-        parts = [greeting(unit)]
-        if crashed:
-            parts.append(f"您发送的邮件《{subject}》已收到，但系统多次处理均未完成，已记录并通知管理员，"
-                         "将由人工处理并另行答复，无需重复发送。")
-            return "".join(parts) + SIGNATURE, files, cc
-        if not results:
-            template_name, template_bytes = self._template(workdir)
-            files.append((template_name, template_bytes))
-            received = ""
-            if incoming.other_files:
-                received = f"（收到的附件“{'”“'.join(incoming.other_files[:5])}”不是Excel工作簿）"
-            parts.append(f"您发送的邮件《{subject}》中没有找到绩效自评工作簿（.xlsx）附件{received}。"
-                         f"随信附上空白模板，填写方法：\n{how_to_text(template_name)}")
-            return "".join(parts) + SIGNATURE, files, cc
+    def _store_reply(self, msg, placeholders: dict[str, Path]) -> Path:
+        """The reply's exact bytes, generated straight into the archive (``sent/``)."""
+        import tempfile
 
-        parts.append(f"您发送的邮件《{subject}》已收到，共{len(results)}个工作簿，处理结果如下：")
-        need_template = False
-        for i, r in enumerate(results, 1):
-            lines = [f"\n\n{ordinal(i)}、{r.name}"]
-            if r.internal:
-                lines.append("    系统处理该工作簿时发生内部错误，已记录并通知管理员，将由人工处理，无需重复发送。")
-            elif r.rejected:
-                need_template = True
-                lines.append(f"    无法处理：{r.rejected}")
-                lines.append("    随信附上空白模板，请用模板填写后重新发送。")
-            else:
-                outcome = r.outcome
-                ev = outcome.evaluation  # type: ignore[union-attr]
-                info, budget = ev.input.info, ev.budget
-                if info.email:
-                    addr = normalise_address(info.email)
-                    if addr and addr != incoming.sender and addr not in cc:
-                        cc.append(addr)
-                project = f"项目：{info.project or '（未填写）'}" + (f"（{info.year}年度）" if info.year else "")
-                rate = f"{budget.rate}%" if budget.rate is not None else "—"
-                if budget.annual is not None:
-                    money_line = (f"    {project}；全年预算数{money(budget.annual)}万元，"
-                                  f"全年执行数{money(budget.executed)}万元，预算执行率{rate}。")
-                else:
-                    money_line = f"    {project}；全年预算数未填写。"
-                wb_path = outcome.workbook_path  # type: ignore[union-attr]
-                if r.exit_code == EXIT_OK:
-                    lines.append(f"    评分完成：总分{ev.total:.2f}分，评价等级“{ev.grade}”；"
-                                 f"错误{len(ev.errors)}个，警告{len(ev.warnings)}个，提示{len(ev.infos)}个。")
-                    lines.append(money_line)
-                    attached = []
-                    if wb_path:
-                        files.append((r.name if r.name.lower().endswith(WORKBOOK_SUFFIXES) else Path(wb_path).name,
-                                      Path(wb_path).read_bytes()))
-                        attached.append(f"“{files[-1][0]}”（已评分的工作簿）")
-                    report_path = outcome.report_path  # type: ignore[union-attr]
-                    if report_path:
-                        files.append((Path(report_path).name, Path(report_path).read_bytes()))
-                        attached.append(f"“{files[-1][0]}”（自评报告）")
-                    if attached:
-                        lines.append(f"    附件：{'、'.join(attached)}。")
-                    if r.report_failure:
-                        lines.append("    自评报告未能生成，汇总单位将另行处理，无需重复发送。")
-                    problems = sort_problems(ev.warnings)
-                    if problems:
-                        lines.append("    以下警告不影响评分，建议核对修改：")
-                        lines += self._problem_lines(problems)
-                else:
-                    lines.append(f"    发现{len(ev.errors)}个错误、{len(ev.warnings)}个警告，总分不完整，暂不能出具评分结果。"
-                                 "请按以下问题修改后重新发送：")
-                    lines += self._problem_lines(sort_problems(ev.errors + ev.warnings))
-                    lines.append(money_line)
-                    if wb_path:
-                        files.append((r.name if r.name.lower().endswith(WORKBOOK_SUFFIXES) else Path(wb_path).name,
-                                      Path(wb_path).read_bytes()))
-                        lines.append(f"    附件“{files[-1][0]}”中已用颜色和批注标出有问题的单元格，"
-                                     "“校验结果”工作表列出了全部问题。")
-            parts.append("\n".join(lines))
-        if need_template:
-            files.append(self._template(workdir))
-        return "".join(parts) + SIGNATURE, files, cc
+        from .compose import write_message
 
-    @staticmethod
-    def _problem_lines(problems) -> list[str]:
-        lines = [f"      {n}. [{p.level.value}] {p.text}" for n, p in enumerate(problems[:MAX_PROBLEM_LINES], 1)]
-        if len(problems) > MAX_PROBLEM_LINES:
-            lines.append(f"      ……另有{len(problems) - MAX_PROBLEM_LINES}项，详见附件工作簿的“校验结果”工作表。")
-        return lines
+        spool = self.config.store.archive_dir / "sent"
+        spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.TemporaryFile(dir=spool) as fh:
+            write_message(msg, placeholders, fh)
+            fh.seek(0)
+            path, _, _ = archive.store_chunks(self.config.store.archive_dir, iter(lambda: fh.read(1 << 20), b""),
+                                              sub="sent")
+        return path
 
     # Delivery ----------------------------------------------------------------------------------------
-    def _deliver(self, key: str, ob, incoming: Incoming, unit: str | None) -> str:
+    def _deliver(self, key: str, ob) -> str:
         policy = self.config.policy
         if ob["state"] in (SENT, ABANDONED):
             self.registry.mark_sent(key, abandoned_reason=ob["last_error"] if ob["state"] == ABANDONED else None)
             return self._final(key)
         if ob["state"] == SENDING:
-            if policy.on_uncertain == "skip":
-                self.registry.mark_sent(key, abandoned_reason="上次发送在最后一步中断，无法确认是否已发出；按配置不再重发")
-                log.warning("回复 %s 可能已发出（发送时中断），按配置不再重发", ob["reply_message_id"])
-                return self._final(key)
+            if policy.on_uncertain == "skip" or ob["uncertain_resends"] >= 1:
+                return self._give_up_uncertain(key, ob["reply_message_id"])
             self.registry.note_uncertain(key)
-            log.warning("回复 %s 上次发送在最后一步中断，无法确认是否已发出，按配置重发（Message-ID 相同）",
+            log.warning("回复 %s 上次发送在最后一步中断，无法确认是否已发出，按配置重发一次（Message-ID 相同）",
                         ob["reply_message_id"])
-        data = Path(ob["reply_path"]).read_bytes()
-        recipients = [r for r in ob["recipients"].split(",") if r]
+        data = Path(ob["reply_path"])
+        recipients = recipients_of(ob)
         delay = policy.backoff_seconds
         refused: list[str] = []
         for attempt in range(policy.retries + 1):
@@ -691,18 +645,19 @@ class Processor:
             except SendError as exc:
                 if exc.permanent:
                     self.registry.mark_sent(key, abandoned_reason=f"回复被邮件服务器拒收：{exc}", permanent=True)
-                    log.error("回复 %s 被拒收：%s", key, exc)
+                    log.error("回复 %s 被拒收：%s", key, escape(exc))
                     return FAILED
                 if exc.uncertain:
                     if policy.on_uncertain == "skip":
                         self.registry.mark_sent(key, abandoned_reason=f"{exc}；按配置不再重发")
                         return self._final(key)
-                    self.registry.note_uncertain(key)
+                    if self.registry.note_uncertain(key) > 1:
+                        return self._give_up_uncertain(key, ob["reply_message_id"])
                 else:
                     self.registry.mark_not_sent(key, str(exc))
                 if attempt >= policy.retries or self.stop.is_set():
                     raise Outage(f"发送回复失败（已重试{attempt}次）：{exc}") from exc
-                log.warning("发送回复失败：%s；%.1f秒后第%d次重试。", exc, delay, attempt + 1)
+                log.warning("发送回复失败：%s；%.1f秒后第%d次重试。", escape(exc), delay, attempt + 1)
                 self._sleep(delay)
                 delay = min(delay * 2, policy.max_backoff_seconds)
         crash_point("after-send")
@@ -710,8 +665,13 @@ class Processor:
         final = self._final(key)
         if refused:
             self.registry.set_reason(key, f"部分收件人被拒绝：{'、'.join(refused)}")
-        self._log_reply(key, incoming, unit, final)
+        self._log_reply(key, final)
         return final
+
+    def _give_up_uncertain(self, key: str, reply_id: str) -> str:
+        self.registry.mark_sent(key, abandoned_reason="发送在最后一步中断，无法确认是否已发出；不再重发（重发至多一次）")
+        log.warning("回复 %s 可能已发出（发送时中断），不再重发", reply_id)
+        return self._final(key)
 
     def _before_dot(self, key: str) -> None:
         self.registry.mark_sending(key, self.owner, self.config.policy.lease_seconds)
@@ -721,10 +681,14 @@ class Processor:
         row = self.registry.lookup(key)
         return row["status"] if row else REPLIED
 
-    def _log_reply(self, key: str, incoming: Incoming, unit: str | None, final: str) -> None:
+    def _log_reply(self, key: str, final: str) -> None:
+        row = self.registry.lookup(key)
         rows = self.registry.submissions_for(key)
         detail = "；".join(
             f"{r['file_name']} {r['status']}" + (f" 总分{r['total']:.2f} {r['grade']}" if r["total"] is not None else "")
-            for r in rows) or "无附件，已回复模板"
-        verb = "已回复" if final == REPLIED else "已回复（处理失败通知）"
-        log.info("%s %s 单位=%s 发件人=%s：%s", verb, key, unit or "", incoming.sender, detail)
+            for r in rows) or (row["reason"] or "无附件，已回复模板")
+        verb = {REPLIED: "已回复", QUARANTINED: "已隔离并通知"}.get(final, "已回复（处理失败通知）")
+        log.info("%s %s 单位=%s 发件人=%s：%s", verb, key, escape(row["unit"] or ""), row["sender"], escape(detail))
+
+
+__all__ = ["Outage", "Processor", "SenderCheck", "crash_point", "message_key"]

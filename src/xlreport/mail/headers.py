@@ -1,0 +1,159 @@
+"""What the processor itself reads of an untrusted message: its header block only, never the MIME tree.
+
+The body (attachments, nesting, odd parameters) is parsed in the worker process
+(:mod:`xlreport.mail.worker`), so nothing in it can stop or bloat the processor. Every header
+access here is guarded: a header the stdlib cannot decode counts as absent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
+
+from .roster import normalise_address
+
+MAX_HEADER_BYTES = 256 * 1024
+MAX_SUBJECT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Subject prefixes of out-of-office and other robots that send no Auto-Submitted header.
+AUTO_SUBJECT = re.compile(r"^\s*(自动回复|自动答复|automatic reply|auto[- ]?reply|autoreply|out of office|"
+                          r"休假)\s*[:：\-—]?", re.IGNORECASE)
+ROBOT_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply")
+
+
+def valid_text(text: str) -> str:
+    """Undecodable bytes (kept by the parser as lone surrogates) become U+FFFD: storable, printable."""
+    return text.encode("utf-8", "replace").decode("utf-8") if text else ""
+
+
+def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
+    """Control characters (CR, LF, bidi overrides …) become spaces: safe for a header, a log, a terminal."""
+    text = " ".join(_CONTROL.sub(" ", valid_text(text or "")).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: object) -> str:
+    """Control characters shown as ``\\x..`` escapes (logs, ``mail status``): nothing forges a line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), valid_text(str(text)))
+
+
+@dataclass
+class Headers:
+    sender: str = ""  # plain address, lower case; '' when From is missing, odd, or names several people
+    sender_display: str = ""
+    subject: str = ""  # one line, bounded
+    message_id: str | None = None  # whole value, whitespace removed (never cut at a space)
+    references: str = ""
+    date: datetime | None = None
+    auto_reason: str | None = None
+    auth_results: list[str] = field(default_factory=list)  # Authentication-Results, topmost first
+    content_type: str = ""
+
+
+def header_block(raw: bytes) -> bytes:
+    """The header block of ``raw`` (up to the first empty line), at most MAX_HEADER_BYTES."""
+    head = raw[:MAX_HEADER_BYTES]
+    ends = [i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0]
+    return head[: min(ends) + 2] if ends else head
+
+
+class _Decoded:
+    """compat32 headers with RFC 2047 words decoded, for messages the modern parser rejects."""
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+
+    @staticmethod
+    def _decode(value) -> str:
+        from email.header import decode_header, make_header
+
+        try:
+            return str(make_header(decode_header(str(value))))
+        except Exception:  # noqa: BLE001
+            return str(value)
+
+    def get(self, name: str):
+        value = self.msg.get(name)
+        return None if value is None else self._decode(value)
+
+    def get_all(self, name: str):
+        return [self._decode(v) for v in (self.msg.get_all(name) or [])]
+
+    def __getitem__(self, name: str):
+        return None  # no parsed Date: treated as absent
+
+
+def _get(msg: Message, name: str) -> str:
+    try:
+        value = msg.get(name)
+        return str(value) if value is not None else ""
+    except Exception:  # noqa: BLE001 - an undecodable header counts as absent
+        return ""
+
+
+def _get_all(msg: Message, name: str) -> list[str]:
+    out = []
+    try:
+        values = msg.get_all(name) or []
+    except Exception:  # noqa: BLE001
+        return out
+    for v in values:
+        try:
+            out.append(str(v))
+        except Exception:  # noqa: BLE001, S112 - an undecodable value counts as absent
+            continue
+    return out
+
+
+def read_headers(raw_head: bytes) -> Headers:
+    """Never raises for anything in the message."""
+    block = header_block(raw_head)
+    try:
+        msg = BytesHeaderParser(policy=policy.default).parsebytes(block)
+    except Exception:  # noqa: BLE001 - e.g. "Content-Type: multipart/mixed; bou*": read the raw values instead
+        msg = _Decoded(BytesHeaderParser(policy=policy.compat32).parsebytes(block))
+    h = Headers()
+    froms = _get_all(msg, "From")
+    try:
+        pairs = getaddresses(froms)
+    except Exception:  # noqa: BLE001
+        pairs = []
+    if len(pairs) == 1:
+        h.sender = normalise_address(pairs[0][1])
+        h.sender_display = one_line(pairs[0][0], 80)
+    h.subject = one_line(_get(msg, "Subject"))
+    mid = "".join(valid_text(_get(msg, "Message-ID")).split())
+    h.message_id = mid[:998] or None
+    h.references = one_line(_get(msg, "References"), 2000)
+    try:
+        value = msg["Date"]
+        h.date = value.datetime if value is not None else None
+    except Exception:  # noqa: BLE001
+        h.date = None
+    h.auth_results = [" ".join(v.split()) for v in _get_all(msg, "Authentication-Results")]
+    h.content_type = _get(msg, "Content-Type").split(";", 1)[0].strip().lower()
+    h.auto_reason = _auto_reason(msg, h)
+    return h
+
+
+def _auto_reason(msg: Message, h: Headers) -> str | None:
+    auto = _get(msg, "Auto-Submitted").strip().lower()
+    if auto and auto != "no":
+        return f"自动发送的邮件（Auto-Submitted: {one_line(auto, 40)}）"
+    if _get(msg, "Precedence").strip().lower() in ("bulk", "junk", "list", "auto_reply"):
+        return "群发或自动回复邮件（Precedence）"
+    if any(_get(msg, name) for name in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe")):
+        return "自动回复或邮件列表邮件"
+    if AUTO_SUBJECT.match(h.subject):
+        return "自动回复邮件（主题）"
+    local = h.sender.partition("@")[0]
+    if not h.sender or local in ROBOT_LOCAL_PARTS:
+        return "退信或系统邮件" if h.sender else "发件人地址缺失或无法识别"
+    if h.content_type == "multipart/report":
+        return "退信（投递状态通知）"
+    return None
