@@ -887,10 +887,61 @@ def build_sample(sample: Sample) -> Workbook:
     return wb
 
 
+# ---------------------------------------------------------------------------------------
+# The same 攀枝花 project as the official form a Sichuan unit files (部门预算项目支出绩效自评表)
+# ---------------------------------------------------------------------------------------
+# What a unit has before it ever sees the template: one sheet, 预算执行情况(10分) above 绩效指标(90分),
+# 指标性质 and 度量单位 in their own columns, its own 得分 column filled in (matching the rules)
+# and the 合计 left for the tool. `uv run xlreport build` scores it in place.
+FORM_SAMPLE = "攀枝花_2022_定点医药机构监管经费_四川自评表.xlsx"
+
+
+def _official_forms():
+    """samples/official_forms.py, loaded by path (the tests load this script the same way)."""
+    import importlib.util
+
+    name = "official_forms"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SAMPLES_DIR / "official_forms.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the class is built
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _form_indicator(forms, ind: Indicator, score: Any):
+    """Split '≤9.21万元' into 指标性质 / 指标值 / 度量单位 as the Sichuan form asks."""
+    target, nature, unit = ind.target, "定性", None
+    m = re.fullmatch(r"(≤|≥)?\s*(\d+(?:\.\d+)?)\s*(%|万元)?", str(ind.target))
+    if m:
+        nature, target, unit = m.group(1) or "≥", m.group(2), m.group(3) or ind.unit
+    return forms.FormIndicator(ind.level1, ind.level2, ind.name, target, ind.actual, ind.weight, stated=score,
+                               nature=nature, unit=unit, deviation=ind.deviation)
+
+
+def build_form_sample() -> Workbook:
+    forms = _official_forms()
+    sample = PANZHIHUA
+    scores = [10, 10, 10, 10, 10, 5, 10, 10, 5, 10]  # the unit's own 得分: full marks, as published
+    texts = sample.texts
+    data = forms.FormData(
+        kind=forms.SICHUAN, project=sample.info["project"], year="（2022年度）",
+        department=sample.info["department"], unit=sample.info["unit"],
+        budget={"总额": sample.budget_rows["total"], "其中:财政资金": sample.budget_rows["appropriation"],
+                "财政专户管理资金": (0, 0, 0), "单位资金": (0, 0, 0), "其他资金": (0, 0, 0)},
+        budget_weight=10, budget_score=10, goal=sample.info["goal"], goal_done=sample.info["goal_done"],
+        indicators=[_form_indicator(forms, ind, s) for ind, s in zip(sample.indicators, scores)],
+        total_weight=90, total_score=None,
+        texts={"评价结论": "项目资金全部按计划支付，各项绩效指标均已完成，自评等级为“优”。",
+               "存在问题": texts["存在的问题"] or "无", "改进措施": texts["改进措施"] or "无"})
+    return forms.build(data)
+
+
 def main(out_dir: str | Path = SAMPLES_DIR) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [save_atomic(build_sample(s), out / s.filename) for s in SAMPLES]
+    written = [save_atomic(build_sample(s), out / s.filename) for s in SAMPLES]
+    return [*written, save_atomic(build_form_sample(), out / FORM_SAMPLE)]
 
 
 if __name__ == "__main__":

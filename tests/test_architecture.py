@@ -8,7 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "xlreport"
 CORE = {"schema", "values", "grid", "model", "problems", "plan", "styles", "failures", "_version",
-        "reader", "scoring", "planner"}
+        "reader", "scoring", "planner", "forms", "form_writeback"}
 IO_LIBRARIES = {"openpyxl", "xlwings", "docx", "docxtpl", "jinja2", "sqlalchemy", "click", "rich",
                 "imap_tools", "lxml", "defusedxml", "olefile"}
 ENTRY_POINTS = {"cli", "excel_cli", "summary_cli", "bundle_cli", "mail.cli"}

@@ -321,10 +321,12 @@ def test_reader_keeps_values_formats_formulas_and_errors():
     sheet.cells[(3, 2)] = FakeCell(value=ExcelError("#DIV/0!"), formula="=1/0")
     sheet.cells[(3, 3)] = FakeCell(value=95.0, formula="=SUM(A1:A2)", number_format="0.00")
     sheet.cells[(4, 4)] = FakeCell(value="≥95%")
-    other = book.sheets.add("备注")  # not an input sheet: never read
+    other = book.sheets.add("备注")  # read too: the indicator table is found by content
     other.cells[(1, 1)] = FakeCell(value="x")
+    ours = book.sheets.add(schema.SHEET_SCORES)  # the tool's own output: never read
+    ours.cells[(1, 1)] = FakeCell(value="x")
     grid = excel.read_grid(book)
-    assert set(grid.sheets) == {schema.SHEET_INDICATORS}
+    assert set(grid.sheets) == {schema.SHEET_INDICATORS, "备注"}
     g = grid.sheets[schema.SHEET_INDICATORS]
     assert g.get(2, 2).value == 0.85 and g.get(2, 2).number_format == "0.00%"
     assert g.get(2, 3).value == 2022 and isinstance(g.get(2, 3).value, int)

@@ -38,3 +38,14 @@ def test_haikou_execution_rate_is_scored_by_ratio(tmp_path):
     ev = build_file(sample, output=tmp_path / "out.xlsx", report=False).evaluation
     assert ev.budget.rate == Decimal("93.77")
     assert ev.budget.score == Decimal("9.38")
+
+
+def test_official_form_sample_scores_like_the_template_sample(tmp_path):
+    """The same project as the Sichuan one-sheet form and as the template: the same scores."""
+    form = next(s for s in SAMPLES if s.name.endswith("_四川自评表.xlsx"))
+    template = next(s for s in SAMPLES if s.name == "攀枝花_2022_定点医药机构监管经费.xlsx")
+    a = build_file(form, output=tmp_path / "form.xlsx", report=False).evaluation
+    b = build_file(template, output=tmp_path / "template.xlsx", report=False).evaluation
+    assert a.total == b.total and a.grade == b.grade and a.budget.score == b.budget.score
+    assert [(r.name, r.final) for r in a.indicators] == [(r.name, r.final) for r in b.indicators]
+    assert not a.errors and not a.warnings  # the unit's own 得分 agree with the rules

@@ -410,10 +410,18 @@ def test_none_happened_meets_a_zero_target(tmp_path, actual):
     assert ev.indicators[0].final == Decimal(90), codes(ev)
 
 
-def test_percent_typed_as_a_fraction_is_flagged(tmp_path):
+def test_percent_typed_as_a_fraction_is_an_error(tmp_path):
     ev = evaluate(tmp_path, indicators=one(target="≥95%", actual=0.97, deviation="x"))
     problem = next(p for p in ev.problems if p.code == "percent-as-fraction")
     assert "97%" in problem.message
+    assert problem.level.value == "错误" and ev.total is None and ev.indicators[0].suggested is None
+
+
+def test_percent_as_fraction_that_changes_nothing_passes(tmp_path):
+    # 达标 against ≥95%: 0.5% and 50% both miss, the score is 0 either way
+    ev = evaluate(tmp_path, indicators=one(target="≥95%", actual=0.5, method="达标", deviation="x"))
+    assert not any(p.code == "percent-as-fraction" for p in ev.problems)
+    assert ev.indicators[0].final == Decimal(0)
 
 
 def test_error_count_counts_real_errors_only(tmp_path):

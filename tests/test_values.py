@@ -17,15 +17,20 @@ from xlreport.values import (
     canonical_unit,
     change_direction,
     convert,
+    display_text,
+    displayed_places,
     format_decimal,
     is_not_applicable,
     is_qualitative_nature,
     nature_op,
     parse_actual,
+    parse_amount,
     parse_number,
     parse_percent,
     parse_target,
+    same_at_display,
     written_op,
+    year_text,
 )
 
 GE, GT, LE, LT, EQ, RANGE = Op.GE, Op.GT, Op.LE, Op.LT, Op.EQ, Op.RANGE
@@ -553,6 +558,35 @@ def test_never_raises_on_cells(raw, fmt, nature, unit):
     parse_actual(raw, fmt, unit)
     parse_number(raw, fmt)
     parse_percent(raw, fmt)
+    parse_amount(raw, fmt, unit)
+    display_text(raw, unit)
+    year_text(raw)
+    displayed_places(raw, fmt)
+    _inner_parsers_accept(raw, fmt, nature, unit)
+
+
+def _inner_parsers_accept(raw, fmt, nature=None, unit=None):
+    """The inner parsers, without the public wrappers' safety net: a parser bug fails here
+    instead of turning a cell silently into text."""
+    from xlreport import values
+
+    values._parse_target(raw, fmt, nature, unit)
+    values._parse_actual(raw, fmt, unit)
+    values._parse_number(raw, fmt)
+    values._parse_percent(raw, fmt)
+    values._parse_amount(raw, fmt, unit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_inner_parsers_never_raise_on_text(s):
+    from xlreport import values
+
+    values._parse_target(s, "General", None, None)
+    values._parse_actual(s, "General", None)
+    values._parse_number(s, "General")
+    values._parse_percent(s, "General")
+    values._parse_amount(s, "General", None)
 
 
 OP_SPELLINGS = [("≥", GE), ("≧", GE), (">=", GE), ("大于等于", GE), ("不低于", GE), ("不少于", GE),
@@ -671,3 +705,50 @@ def test_two_bounds_make_a_range(text, low, high, unit):
 @pytest.mark.parametrize("text", ["1,038.00", "≥1,000", "≥12,000人"])
 def test_thousands_separators_are_not_two_bounds(text):
     assert parse_target(text).kind == "number"
+
+
+# Issue 10: display, amounts, years, precision ---------------------------------------------------
+@pytest.mark.parametrize("text,unit,shown", [
+    ("≥９５％", None, "≥95%"), ("≥９５％", "%", "≥95%"), ("≥100百分比", None, "≥100%"), ("95", "百分比", "95%"),
+    ("≥95%%", None, "≥95%"), ("6-9", "个月", "6-9个月"), ("显著提升", "%", "显著提升"), ("≧90％", None, "≥90%"),
+    ("═100%", None, "=100%"), ("≥1000人次", "人次", "≥1000人次"),
+])
+def test_display_text(text, unit, shown):
+    assert display_text(text, unit) == shown
+
+
+@pytest.mark.parametrize("raw,fmt,unit,expected", [
+    ("1,000,000.00元", "General", None, (D(100), "元")),
+    ("391万元", "General", "元", (D(391), "万元")),
+    (1000000, "General", "元", (D(100), None)),
+    (1000000, '#,##0.00"元"', None, (D(100), "元")),
+    (5, "General", None, (D(5), None)),
+    ("2亿元", "General", None, (D(20000), "亿元")),
+    ("5人", "General", None, (None, None)),
+    ("约5万元", "General", None, (None, None)),
+])
+def test_parse_amount(raw, fmt, unit, expected):
+    assert parse_amount(raw, fmt, unit) == expected
+
+
+@pytest.mark.parametrize("raw,year", [
+    (dt.datetime(2022, 1, 1), "2022"), (dt.date(2023, 12, 31), "2023"), (2022, "2022"), (2022.0, "2022"),
+    ("2022年", "2022"), ("（2022年度）", "2022"), ("２０２２", "2022"), ("二〇二二", "二〇二二"), (None, ""),
+])
+def test_year_text(raw, year):
+    assert year_text(raw) == year
+
+
+@pytest.mark.parametrize("raw,fmt,places", [
+    (0.8619, "0.00%", 2), (0.862, "0.0%", 1), (0.86, "0%", 0), ("86.19%", "General", 2), ("86.2%", "General", 1),
+    (86.19, "General", 2), (0.8618300000000001, "General", 4), (86, "0.00", 2),
+])
+def test_displayed_places(raw, fmt, places):
+    assert displayed_places(raw, fmt) == places
+
+
+def test_same_at_display():
+    exact = D(10342) / D(120)  # 86.18333…
+    assert not same_at_display(D("86.19"), exact, 2)
+    assert same_at_display(D("86.18"), exact, 2) and same_at_display(D("86.2"), exact, 1)
+    assert same_at_display(D(86), exact, 0)

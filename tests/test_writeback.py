@@ -235,8 +235,11 @@ def test_refuses_in_place_when_parts_would_be_lost(tmp_path):
     assert outcome.exit_code == 2 and outcome.failure.code == "file-keeps-parts"
     assert "图片" in outcome.failure.message and "-o" in outcome.failure.message
     assert path.read_bytes() == before
-    ok = build_file(path, output=tmp_path / "out.xlsx", report=False)
-    assert ok.exit_code == 0
+    # a copy would lose the picture just the same: refused too, nothing written
+    copy = build_file(path, output=tmp_path / "out.xlsx", report=False)
+    assert copy.exit_code == 2 and copy.failure.code == "file-keeps-parts"
+    assert not (tmp_path / "out.xlsx").exists() and path.read_bytes() == before
+    assert build_file(path, write=False).exit_code == 0  # `xlreport check` still scores it
 
 
 def test_newer_template_version_is_refused(tmp_path):

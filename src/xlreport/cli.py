@@ -105,17 +105,37 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--type", "report_type", type=click.Choice(schema.REPORT_TYPES), default=schema.TYPE_PROJECT,
               show_default=True, help="报告类型。")
-def new(out: Path, report_type: str) -> None:
+@click.option("--force", is_flag=True, help="文件已存在时覆盖（原文件中填写的内容会丢失）。")
+def new(out: Path, report_type: str, force: bool) -> None:
     """生成空白的绩效自评工作簿模板。"""
     from .template import write_template
 
     if out.suffix.lower() not in WORKBOOK_SUFFIXES:
         out = out.with_suffix(".xlsx")
+    if out.exists() and not force:
+        from .failures import FileRejected
+
+        raise FileRejected.make("file-exists", path=out)
     try:
         path = write_template(out, report_type)
     except OSError as exc:
         raise XlreportError("file-write-failed", f"无法写入“{out}”：{exc.strerror or exc}。请检查文件夹写入权限。") from exc
     click.echo(f"已生成{report_type}模板：{path}")
+
+
+@main.command()
+@click.argument("form", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="转换后的模板文件名（.xlsx）。")
+@click.option("--force", is_flag=True, help="输出文件已存在时覆盖。")
+def convert(form: Path, output: Path, force: bool) -> None:
+    """把财政部门格式的绩效自评表转换为本工具的完整模板（含“文字材料”工作表）。"""
+    from .convert import convert_form
+
+    if output.suffix.lower() not in WORKBOOK_SUFFIXES:
+        output = output.with_suffix(".xlsx")
+    path = convert_form(form, output, force=force)
+    click.echo(f"已转换为模板：{path}。请在“文字材料”工作表补写文字后，用 xlreport build 评分。")
 
 
 def _console():

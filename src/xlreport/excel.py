@@ -92,8 +92,9 @@ def _excel_text(value: Any) -> Any:
 
 # Reading -------------------------------------------------------------------------------
 def _wanted_sheet(name: str) -> bool:
-    folded = {schema.normalize_label(n) for n in GRID_SHEETS}
-    return name in GRID_SHEETS or schema.normalize_label(name) in folded
+    """Every sheet but the tool's own output: the indicator table is found by content (an
+    official one-sheet 自评表, a renamed 绩效指标)."""
+    return schema.normalize_label(name) not in {schema.normalize_label(n) for n in schema.OUTPUT_SHEETS}
 
 
 def _trimmed_rows(sheet, top: int, left: int, nrows: int, ncols: int) -> int:
@@ -404,11 +405,6 @@ def _is_addin(book) -> bool:
     return (book.name or "").lower().endswith((".xlam", ".xla"))
 
 
-def _has_input_sheets(grid: BookGrid) -> bool:
-    return any(schema.normalize_label(n) in {schema.normalize_label(s) for s in schema.INPUT_SHEETS}
-               for n in grid.sheets)
-
-
 BOOK_FAILURES = {
     "excel-book-online": "这个工作簿保存在 OneDrive/SharePoint 的网络位置，无法确定报告的保存文件夹。"
                          "请先“另存为”到本机文件夹（或 OneDrive 的本地同步文件夹）后再点“评分并生成报告”。",
@@ -434,10 +430,7 @@ class LiveBook:
         if self.path is None:
             code = "excel-book-online" if "://" in (self.book.fullname or "") else "excel-book-unsaved"
             raise XlreportError(code, BOOK_FAILURES[code])
-        grid = read_grid(self.book)
-        if not _has_input_sheets(grid):
-            raise FileRejected.make("file-not-template", path=self.book.name)
-        return grid
+        return read_grid(self.book)  # a book without an indicator table is refused by the build
 
     def write(self, plan: WritePlan) -> None:
         apply_plan_xlwings(self.book, plan)  # nothing saved: the user saves (Ctrl+S)

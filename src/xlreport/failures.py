@@ -26,7 +26,10 @@ FILE_FAILURES: dict[str, str] = {
     "file-unsafe-xml": "文件“{path}”含有不安全的XML结构（{reason}），为安全起见拒绝处理。请用Excel重新另存为 .xlsx 后再提交。",
     "file-not-template": "文件“{path}”不是绩效自评工作簿：找不到“基本信息”“预算执行”“绩效指标”等工作表。请用 xlreport new 生成模板填写。",
     "file-newer-version": "工作簿模板版本为{found}，本工具只支持到版本{supported}。请升级xlreport后再评分。",
-    "file-keeps-parts": "工作簿中含有{parts}，直接写回会丢失这些内容。请用 -o 指定另存的文件名。",
+    "file-keeps-parts": "工作簿中含有{parts}，本工具保存工作簿时会丢失这些内容，因此未写回（用 -o 另存也一样）。请删除这些内容或另存一份不含它们的副本后重新评分；只查看分数和问题可用 xlreport check。",
+    "file-exists": "“{path}”已存在，未覆盖（其中可能已填写内容）。请换一个文件名；确需覆盖，请加 --force。",
+    "convert-not-form": "“{path}”已经是本工具的模板格式，无需转换，可直接用 xlreport build 评分。",
+    "convert-same-file": "转换结果不能覆盖原自评表“{path}”，请用 -o 指定另一个文件名。",
     "file-write-failed": "无法写入“{path}”：{reason}。原文件未被修改。请关闭在Excel中打开的该文件，或检查文件夹写入权限。",
 }
 

@@ -82,6 +82,7 @@ class BudgetLine:
     annual: Decimal | None
     executed: Decimal | None
     refs: dict[str, Ref] = field(default_factory=dict)  # column key -> cell
+    group: str = ""  # "" (template, project forms), "income" / "expense" (部门整体支出 forms)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class BudgetInput:
     method: str = "比例"
     threshold: Decimal | None = None  # in percent, e.g. Decimal("90")
     stated_rate: Decimal | None = None  # a rate the user typed into the output cell, in percent
+    stated_places: int = 2  # decimals the stated rate shows: it is checked at that precision
     rate_ref: Ref | None = None
     score_ref: Ref | None = None
     weight_ref: Ref | None = None

@@ -36,6 +36,10 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
 
     wb_input, problems, layout = read_workbook(grid)
     evaluation = evaluate(wb_input, problems)
+    if layout.form is not None:  # an official 自评表: compare the unit's own 得分
+        from .form_writeback import check_stated_scores
+
+        check_stated_scores(evaluation, layout.form)
     if evaluation.complete:  # what the report will leave for the unit to write, as 提示
         from .report.render import placeholder_problems
 

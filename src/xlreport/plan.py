@@ -9,7 +9,7 @@ highlights (fill + comment) and the hidden ``_meta`` sheet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Styles an adapter knows how to draw. Keep the set small and named by purpose.
 STYLE_OUTPUT = "output"  # a computed value in an output cell
@@ -26,6 +26,9 @@ FORMAT_TEXT = "@"
 # Highlight fills by level (RGB hex, no '#').
 MARK_FILLS = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}
 COMMENT_AUTHOR = "xlreport"
+
+if TYPE_CHECKING:
+    from .forms import FormLayout
 
 
 @dataclass(frozen=True)
@@ -110,3 +113,4 @@ class Layout:
     indicator_columns: dict[str, int] = field(default_factory=dict)  # column key -> column number
     indicator_max_row: int = 0
     indicator_max_col: int = 0
+    form: FormLayout | None = None  # set when the book is an official one-sheet 自评表

@@ -221,10 +221,18 @@ def make_plan(ev: Evaluation, layout: Layout, now: datetime | None, words: Sente
     """The writes for one evaluation; 评分说明 and the other sentences come from ``words``
     (the wording layer, which an office's ``--templates`` folder overrides)."""
     plan = WritePlan()
-    _indicator_writes(ev, layout, plan, words)
+    form = layout.form
+    if form is not None:  # an official one-sheet 自评表 (form_writeback.py)
+        from .form_writeback import form_writes
+
+        filled = form_writes(ev, form, plan, words)
+    else:
+        _indicator_writes(ev, layout, plan, words)
     _budget_writes(ev, plan)
     _marks(ev, plan)
     plan.sheets = [scores_sheet(ev, now or datetime.now(), words), problems_sheet(ev), meta_sheet(ev)]
+    if form is not None:
+        plan.sheets[-1].rows.extend(filled)
     plan.writes = [replace(w, value=_clean(w.value)) for w in plan.writes]
     plan.marks = [replace(m, comment=_clean(m.comment)) for m in plan.marks]
     for sheet in plan.sheets:

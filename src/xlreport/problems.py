@@ -40,6 +40,11 @@ CATALOGUE: dict[str, ProblemType] = dict([
     _t("texts-sheet-missing", W, "缺少文字材料工作表", "缺少工作表“文字材料”，报告中的文字部分将标为“待填写”。请按模板补建该工作表。"),
     _t("missing-label", W, "缺少填报项", "找不到“{name}”一栏。请在A列写上“{name}”，并在其右侧单元格填写内容。"),
     _t("missing-row", E, "缺少行", "预算执行表中找不到“{name}”行。请按模板补上该行。"),
+    _t("form-year-missing", W, "自评表未写年度", "自评表标题下未写明年度（如“（2022年度）”）。请在标题下一行写明评价年度。"),
+    _t("form-budget-missing", W, "自评表缺少预算执行情况", "自评表中找不到预算执行情况（“年初预算数 | 全年预算数 | 全年执行数”表头）。请核对该部分表头，执行率不计分。"),
+    _t("form-budget-total-missing", E, "自评表找不到年度资金总额", "预算执行情况中找不到“年度资金总额”（或“资金总额”“总额”）行，该部分的行名有：{seen}。请把总额所在行的名称改为“年度资金总额”。"),
+    _t("form-score-differs", W, "填写的得分与评分规则不符", "“{name}”填写的得分为{stated}分，按评分规则应为{rule}分（见“建议得分”列）。请核对；本工具未改动您填写的得分。"),
+    _t("form-no-texts", I, "自评表没有文字材料", "自评表没有单位概况、项目概况等文字材料，报告中这些部分将标为“待填写”。如需补写，可用 xlreport convert 转为完整模板后填写“文字材料”工作表。"),
     _t("info-invalid", W, "基本信息不规范", "“{name}”填写为“{value}”，无法识别，已按“{default}”处理。{advice}"),
     _t("info-missing", W, "基本信息未填", "“{name}”未填写。{advice}"),
     # Indicator rows
@@ -69,7 +74,7 @@ CATALOGUE: dict[str, ProblemType] = dict([
     _t("manual-score-band", E, "人工得分与达成程度不符", "指标“{name}”的达成程度为“{degree}”，人工得分应在{low}至{high}分之间（分值{weight}分），现为{value}分。请修改人工得分或达成程度。"),
     _t("manual-score-used", I, "采用人工得分", "指标“{name}”采用人工得分{value}分（建议得分{suggested}分），理由：{reason}"),
     # Deviations
-    _t("percent-as-fraction", W, "百分比疑似写成小数", "指标“{name}”的指标值为“{target}”，实际完成值却是“{value}”，疑似把{percent}%写成了小数。已按{value}%评分；如实际为{percent}%，请改为“{percent}%”。"),
+    _t("percent-as-fraction", E, "百分比疑似写成小数", "指标“{name}”的指标值为“{target}”，实际完成值却是“{value}”（常规格式，未带%）。按{value}%和按{percent}%评分结果不同，无法确定本意。请改为“{percent}%”（或把单元格设为百分比格式），如确为{value}%请写明“{value}%”，再重新评分。"),
     _t("deviation-missing", W, "未完成目标缺少偏差分析", "指标“{name}”未达到目标（{target}，实际{actual}），但“偏差原因分析及改进措施”为空。请说明原因和改进措施。"),
     _t("exceeded-no-analysis", W, "大幅超额缺少分析", "指标“{name}”大幅超额完成（{target}，实际{actual}），请在“偏差原因分析及改进措施”中分析目标是否设置偏低。"),
     _t("default-no-explanation", W, "缺省指标缺少说明", "指标“{name}”按缺省处理，但“完成情况说明”为空。请说明不适用的原因。"),
@@ -77,6 +82,8 @@ CATALOGUE: dict[str, ProblemType] = dict([
     # Budget
     _t("budget-value-invalid", E, "金额无效", "“{name}”的“{column}”填写为“{value}”，不是金额。请填写以万元为单位的数字。"),
     _t("budget-negative", E, "金额为负数", "“{name}”的“{column}”为负数（{value}）。请核对金额。"),
+    _t("budget-unit-unclear", E, "金额单位存疑", "“{name}”的“{column}”为{value}，按万元计相当于{yuan}亿元，与其他金额（如{other}万元）相差悬殊，疑似按元填写。请确认单位：如为元，请在金额后加“元”或在表头写明“（元）”；如确为万元，请核对金额。"),
+    _t("budget-unit-too-small", E, "金额单位存疑", "表头写明金额单位为元，“{name}”的“{column}”为{value}元（{wan}万元），金额过小，疑似按万元填写。请确认单位：如为万元，请把表头改为“（万元）”；如确为元，请核对金额。"),
     _t("budget-missing", E, "缺少预算数", "“年度资金总额”的全年预算数为空或为0，无法计算预算执行率。请填写全年预算数。"),
     _t("budget-overspent", W, "执行数超过预算数", "“{name}”的全年执行数{executed}万元大于全年预算数{annual}万元。请核对。"),
     _t("budget-subrows", W, "分项合计不等于总额", "“{column}”各分项合计{parts}万元，与年度资金总额{total}万元不符。请核对。"),

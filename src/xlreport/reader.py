@@ -10,7 +10,7 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from . import schema
+from . import forms, schema
 from .failures import FileRejected
 from .grid import BookGrid, SheetGrid
 from .model import (
@@ -26,10 +26,18 @@ from .model import (
 )
 from .plan import Layout
 from .problems import Problem, problem
-from .values import parse_number, parse_percent
+from .values import (
+    displayed_places,
+    format_decimal,
+    money_unit,
+    parse_amount,
+    parse_number,
+    parse_percent,
+    year_text,
+)
 
 _DECLARED = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]\s*$")
-_SUMMARY_ROWS = {"合计", "总分", "总计", "小计", "分值合计"}
+_SUMMARY_ROWS = set(schema.SUMMARY_ROWS)
 
 
 def find_sheet(book: BookGrid, name: str) -> SheetGrid | None:
@@ -116,6 +124,10 @@ def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | No
                 marks.append((target_sheet, cell, fill if isinstance(fill, str) and fill else None))
         elif key == "budget_rate_written":
             extras["budget_rate_written"] = sheet.value(row, 2)
+        elif key == "filled":  # an empty cell of an official form that an earlier build filled
+            target_sheet, cell = sheet.value(row, 2), sheet.value(row, 3)
+            if isinstance(target_sheet, str) and isinstance(cell, str):
+                extras.setdefault("filled", {})[(target_sheet, cell)] = sheet.value(row, 4)
     return version, marks, extras
 
 
@@ -145,6 +157,8 @@ def read_info(sheet: SheetGrid, problems: list[Problem]) -> BasicInfo:
     for key in ("year", "project", "department", "unit", "goal", "goal_done", "contact", "phone", "email"):
         f = cells.get(key)
         setattr(info, key, f.text if f else "")
+    if cells.get("year") is not None:
+        info.year = year_text(cells["year"].value)  # a date typed into 评价年度 means its year
     for key in ("report_type", "project", "year", "unit"):
         f = cells.get(key)
         if f is None:
@@ -187,43 +201,142 @@ def read_info(sheet: SheetGrid, problems: list[Problem]) -> BasicInfo:
     return info
 
 
-def _amount(f: Field, name: str, column: str, problems: list[Problem]) -> Decimal | None:
+def _amount(f: Field, name: str, column: str, problems: list[Problem],
+            unit: str | None = None) -> tuple[Decimal | None, str | None]:
+    """The amount in 万元 and the unit it was written in (None: nothing said, 万元 assumed)."""
     if unusable(f):
-        return None  # reported by formula_problems
+        return None, None  # reported by formula_problems
     if f.is_blank:
-        return None
-    value = parse_number(f.value, f.raw.number_format)
+        return None, None
+    value, written = parse_amount(f.value, f.raw.number_format, unit)
     if value is None:
         problems.append(problem("budget-value-invalid", f.ref.sheet, f.ref.a1, name=name,
                                 column=column, value=f.text))
-    return value
+    return value, written
+
+
+BUDGET_COLUMN_NAMES = {label.key: label.text for label in schema.BUDGET_HEADER}
+PLAUSIBLE_WAN = Decimal(10) ** 6  # 万元: 100亿元 in one self-evaluation is not believable next to small figures
+ABSURD_WAN = Decimal(10) ** 7
+TINY_WAN = Decimal("0.1")  # 1,000元
+
+
+def budget_row_key(text: object) -> str | None:
+    """The budget row a label names ('其中：财政资金' -> appropriation, '总额' -> total)."""
+    index = schema.label_index(schema.ALL_BUDGET_ROWS)
+    folded = schema.normalize_label(text)
+    key = index.get(folded)
+    if key is None and folded.startswith("其中"):
+        key = index.get(folded[2:])
+    return key
+
+
+def _group_mark(text: object) -> str | None:
+    folded = schema.normalize_label(text)
+    for group, words in schema.BUDGET_GROUP_MARKS:
+        if any(folded.startswith(schema.normalize_label(w)) for w in words):
+            return group
+    return None
+
+
+def column_units(sheet: SheetGrid, header_row: int, cols: dict[str, int]) -> dict[str, str | None]:
+    """The money unit each amount column is in: its own header ('全年预算数（元）'), else the
+    block's ('项目资金（万元）', '单位：元' above the header)."""
+    block = None
+    for col in range(1, max(cols.values(), default=1) + 1):
+        unit = money_unit(sheet.value(header_row, col))
+        if unit and col not in cols.values():
+            block = unit
+    for row in range(max(1, header_row - 2), header_row):
+        for col in range(1, sheet.max_col + 1):
+            value = sheet.value(row, col)
+            if isinstance(value, str) and "单位" in value and money_unit(value):
+                block = money_unit(value)
+    return {key: money_unit(sheet.value(header_row, cols[key])) or block
+            for key in ("initial", "annual", "executed") if key in cols}
+
+
+def read_budget_lines(sheet: SheetGrid, header_row: int, cols: dict[str, int], last_row: int,
+                      problems: list[Problem]) -> dict[str, BudgetLine]:
+    """The budget rows under a header: labels found in any column left of the amounts."""
+    amount_cols = [cols[k] for k in ("initial", "annual", "executed") if k in cols]
+    first_amount = min(amount_cols, default=sheet.max_col + 1)
+    units = column_units(sheet, header_row, cols)
+    lines: dict[str, BudgetLine] = {}
+    unitless: list[tuple[BudgetLine, str, Decimal]] = []  # 万元 by default: too large?
+    tiny: list[tuple[BudgetLine, str, Decimal]] = []  # 元 by the header: too small?
+    group = ""
+    row_labels = {label.key: label.text for label in schema.ALL_BUDGET_ROWS}
+    for row in range(header_row + 1, last_row + 1):
+        key = None
+        for col in range(1, first_amount):
+            anchor = sheet.merge_anchor(row, col)
+            if anchor is not None and anchor[0] != row:
+                continue  # a label merged down from above belongs to its first row
+            text = sheet.value(row, col)
+            mark = _group_mark(text)
+            if mark is not None:
+                group = mark
+            key = key or budget_row_key(text)
+        if key is None or key in lines:
+            continue
+        line_group = "expense" if key in schema.EXPENSE_ROWS else ("" if key == "total" else group)
+        line = BudgetLine(key, row_labels[key], None, None, None, group=line_group)
+        for col_key in ("initial", "annual", "executed"):
+            if col_key in cols:
+                f = _field(sheet, row, cols[col_key])
+                line.refs[col_key] = f.ref
+                value, written = _amount(f, row_labels[key], BUDGET_COLUMN_NAMES[col_key], problems,
+                                         units.get(col_key))
+                setattr(line, col_key, value)
+                if value is not None and written is None:
+                    if units.get(col_key) == "元":
+                        tiny.append((line, col_key, value))
+                    else:
+                        unitless.append((line, col_key, value))
+        lines[key] = line
+    _check_plausible(unitless, problems)
+    _check_not_tiny(tiny, problems)
+    return lines
+
+
+def _check_plausible(amounts: list[tuple[BudgetLine, str, Decimal]], problems: list[Problem]) -> None:
+    """An amount over 100亿元 beside small ones was almost surely typed in 元: ask, never guess."""
+    for line, col_key, value in amounts:
+        if value <= PLAUSIBLE_WAN:
+            continue
+        small = [v for _, _, v in amounts if 0 < v <= value / 1000]
+        if small or value > ABSURD_WAN:
+            ref = line.refs[col_key]
+            problems.append(problem(
+                "budget-unit-unclear", ref.sheet, ref.a1, name=line.label,
+                column=BUDGET_COLUMN_NAMES[col_key], value=format_decimal(value),
+                yuan=format_decimal(value / 10000), other=format_decimal(min(small)) if small else "无"))
+
+
+def _check_not_tiny(amounts: list[tuple[BudgetLine, str, Decimal]], problems: list[Problem]) -> None:
+    """Under a header saying 元, a budget under 1,000元 was almost surely typed in 万元: ask."""
+    for line, col_key, value in amounts:
+        if line.key == "total" and col_key == "annual" and 0 < value < TINY_WAN:
+            ref = line.refs[col_key]
+            problems.append(problem("budget-unit-too-small", ref.sheet, ref.a1, name=line.label,
+                                    column=BUDGET_COLUMN_NAMES[col_key], value=format_decimal(value * 10000),
+                                    wan=format_decimal(value)))
 
 
 def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object = None) -> BudgetInput:
     budget = BudgetInput()
     header = _find_header(sheet, schema.BUDGET_HEADER, 3)
-    column_names = {label.key: label.text for label in schema.BUDGET_HEADER}
     if header is None:
         problems.append(problem("missing-column", sheet.name, None, name="资金类别 | 年初预算数 | 全年预算数 | 全年执行数"))
     else:
         header_row, cols = header
         for key in ("category", "annual", "executed"):
             if key not in cols:
-                problems.append(problem("missing-column", sheet.name, None, name=column_names[key]))
-        cat_col = cols.get("category", 1)
-        index = schema.label_index(schema.BUDGET_ROWS)
-        row_labels = {label.key: label.text for label in schema.BUDGET_ROWS}
-        for row in range(header_row + 1, sheet.max_row + 1):
-            key = index.get(schema.normalize_label(sheet.value(row, cat_col)))
-            if key is None or key in budget.lines:
-                continue
-            line = BudgetLine(key, row_labels[key], None, None, None)
-            for col_key in ("initial", "annual", "executed"):
-                if col_key in cols:
-                    f = _field(sheet, row, cols[col_key])
-                    line.refs[col_key] = f.ref
-                    setattr(line, col_key, _amount(f, row_labels[key], column_names[col_key], problems))
-            budget.lines[key] = line
+                problems.append(problem("missing-column", sheet.name, None, name=BUDGET_COLUMN_NAMES[key]))
+        allocations = _find_header(sheet, schema.ALLOCATION_HEADER, 4, start_row=header_row + 1)
+        last_row = allocations[0] - 1 if allocations else sheet.max_row
+        budget.lines = read_budget_lines(sheet, header_row, cols, last_row, problems)
         if "total" not in budget.lines:
             problems.append(problem("missing-row", sheet.name, None, name="年度资金总额"))
 
@@ -262,6 +375,7 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
         # keep it as the stated rate so a slip (81.62% stated, 80.62% computed) is reported.
         if not rate.is_blank and not unusable(rate) and rate.value != rate_written:
             budget.stated_rate = parse_percent(rate.value, rate.raw.number_format)
+            budget.stated_places = displayed_places(rate.value, rate.raw.number_format)
     if "score" in cells:
         budget.score_ref = cells["score"].ref
     budget.allocations = _read_allocations(sheet, header[0] if header else 1)
@@ -290,10 +404,13 @@ def _read_allocations(sheet: SheetGrid, after_row: int) -> list[AllocationLine]:
     return lines
 
 
-def read_indicators(sheet: SheetGrid, problems: list[Problem]) -> tuple[list[IndicatorRow], int, dict[str, int]]:
+def read_indicators(sheet: SheetGrid, problems: list[Problem], header_row: int | None = None,
+                    last_row: int | None = None, cols: dict[str, int] | None = None
+                    ) -> tuple[list[IndicatorRow], int, dict[str, int]]:
+    """The indicator rows under the header (the first '三级指标' unless given), up to last_row;
+    `cols` when the caller already knows the columns (a form's two-row header)."""
     anchor = schema.normalize_label(schema.INDICATOR_ANCHOR)
-    header_row = None
-    for row, _col, cell in sheet.iter_nonblank():
+    for row, _col, cell in sheet.iter_nonblank() if header_row is None else ():
         if isinstance(cell.value, str) and schema.normalize_label(cell.value) in (
                 anchor, schema.normalize_label("指标名称")):
             header_row = row
@@ -301,19 +418,21 @@ def read_indicators(sheet: SheetGrid, problems: list[Problem]) -> tuple[list[Ind
     if header_row is None:
         problems.append(problem("missing-column", sheet.name, None, name=schema.INDICATOR_ANCHOR))
         return [], 0, {}
-    header = _find_header(sheet, schema.INDICATOR_INPUTS + schema.INDICATOR_OUTPUTS, 1, start_row=header_row)
-    cols = header[1] if header and header[0] == header_row else {}
+    if cols is None:
+        header = _find_header(sheet, schema.INDICATOR_INPUTS + schema.INDICATOR_STATED + schema.INDICATOR_OUTPUTS, 1,
+                              start_row=header_row)
+        cols = header[1] if header and header[0] == header_row else {}
     for label in schema.INDICATOR_INPUTS:
         if label.required and label.key not in cols:
             problems.append(problem("missing-column", sheet.name, None, name=label.text))
-    input_keys = [label.key for label in schema.INDICATOR_INPUTS if label.key in cols]
+    input_keys = [label.key for label in schema.INDICATOR_INPUTS + schema.INDICATOR_STATED if label.key in cols]
     output_keys = [label.key for label in schema.INDICATOR_OUTPUTS if label.key in cols]
 
     rows: list[IndicatorRow] = []
     level1 = level2 = ""
     declared1: Decimal | None = None
     declared2: Decimal | None = None
-    for row in range(header_row + 1, sheet.max_row + 1):
+    for row in range(header_row + 1, (last_row or sheet.max_row) + 1):
         cells = {key: _field(sheet, row, cols[key]) for key in input_keys}
         l1 = cells.get("level1")
         l2 = cells.get("level2")
@@ -376,8 +495,10 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], Layout]
         raise FileRejected.make("file-newer-version", found=version, supported=schema.TEMPLATE_VERSION)
 
     sheets = {name: find_sheet(book, name) for name in schema.INPUT_SHEETS}
-    if sum(1 for s in sheets.values() if s is not None) < 2 or sheets[schema.SHEET_INDICATORS] is None and sheets[schema.SHEET_BUDGET] is None:
-        raise FileRejected.make("file-not-template", path=book.path or "工作簿")
+    indicator_sheet, is_form = forms.locate(book, sheets)
+    if is_form:
+        return _read_form_workbook(book, indicator_sheet, problems, version, marks, meta)
+    sheets[schema.SHEET_INDICATORS] = indicator_sheet
     for name in (schema.SHEET_INFO, schema.SHEET_BUDGET, schema.SHEET_INDICATORS):
         if sheets[name] is None:
             problems.append(problem("missing-sheet", name, None, name=name))
@@ -388,7 +509,6 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], Layout]
         grades=_parse_grades(schema.DEFAULT_GRADES) or ())
     budget = read_budget(sheets[schema.SHEET_BUDGET], problems, meta.get("budget_rate_written")) \
         if sheets[schema.SHEET_BUDGET] else BudgetInput()
-    indicator_sheet = sheets[schema.SHEET_INDICATORS]
     if indicator_sheet is not None:
         indicators, header_row, cols = read_indicators(indicator_sheet, problems)
     else:
@@ -408,6 +528,27 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], Layout]
                        template_version=version, previous_marks=marks)
     if indicator_sheet is not None and "weight" in cols:
         wb.weight_header = Ref(indicator_sheet.name, header_row, cols["weight"])
+    return wb, problems, layout
+
+
+def _read_form_workbook(book: BookGrid, sheet: SheetGrid, problems: list[Problem], version: int | None,
+                        marks: list, meta: dict) -> tuple[WorkbookInput, list[Problem], Layout]:
+    """An official one-sheet 自评表: everything comes from the one sheet."""
+    filled = {cell: value for (name, cell), value in meta.get("filled", {}).items() if name == sheet.name}
+    info, budget, indicators, snippets, form = forms.read_form(sheet, problems, filled)
+    problems.extend(formula_problems(sheet))
+    layout = Layout(
+        sheet_names={name: None for name in schema.INPUT_SHEETS} | {schema.SHEET_INDICATORS: sheet.name},
+        indicator_header_row=form.header_row,
+        indicator_columns=form.cols,
+        indicator_max_row=form.last_row,
+        indicator_max_col=sheet.max_col,
+        form=form,
+    )
+    wb = WorkbookInput(info=info, budget=budget, indicators=indicators, snippets=snippets,
+                       template_version=version, previous_marks=marks)
+    if "weight" in form.cols:
+        wb.weight_header = Ref(sheet.name, form.header_row, form.cols["weight"])
     return wb, problems, layout
 
 

@@ -60,10 +60,10 @@ INFO_LABELS: tuple[Label, ...] = (
     Label("report_type", "报告类型", ("评价类型", "自评类型"), True,
           "从下拉列表选择：项目支出、部门整体支出或转移支付。"),
     Label("year", "评价年度", ("年度", "自评年度", "预算年度"), True, "填写四位年份，如 2022。"),
-    Label("project", "项目名称", ("资金名称", "项目（资金）名称", "部门名称"), True,
+    Label("project", "项目名称", ("资金名称", "项目（资金）名称", "部门名称", "部门（单位）名称", "单位（部门）名称"), True,
           "填写项目或资金名称；部门整体支出填写部门名称。"),
     Label("department", "主管部门", ("主管单位",), True, "填写主管部门全称。"),
-    Label("unit", "实施单位", ("单位名称", "填报单位"), True, "填写实施单位全称。"),
+    Label("unit", "实施单位", ("单位名称", "填报单位", "项目实施单位", "项目单位"), True, "填写实施单位全称。"),
     Label("goal", "年度总体目标", ("总体目标", "年度目标"), True, "照抄批复的年度总体目标。"),
     Label("goal_done", "年度目标完成情况", ("总体目标完成情况", "实际完成情况"), True,
           "写明年度总体目标的实际完成情况。"),
@@ -79,17 +79,40 @@ INFO_LABELS: tuple[Label, ...] = (
 
 # 预算执行 ------------------------------------------------------------------------------
 BUDGET_HEADER = (
-    Label("category", "资金类别", ("资金来源", "项目")),
+    Label("category", "资金类别", ("资金来源", "项目", "年度预算数", "资金项目")),
     Label("initial", "年初预算数", ("年初预算", "年初预算数（万元）")),
-    Label("annual", "全年预算数", ("全年预算", "调整后预算数", "预算数")),
-    Label("executed", "全年执行数", ("全年执行", "执行数", "实际支出数", "支出数")),
+    Label("annual", "全年预算数", ("全年预算", "调整后预算数", "调整后预算", "预算数", "全年预算数（调整后）")),
+    Label("executed", "全年执行数", ("全年执行", "预算执行数", "执行数", "实际支出数", "支出数", "全年实际执行数")),
+)
+# The rate, weight and score columns an official form puts beside the budget figures.
+BUDGET_FORM_COLUMNS = (
+    Label("weight", "分值", ("权重", "权重分值")),
+    Label("rate", "执行率", ("预算执行率",)),
+    Label("score", "得分", ("执行率得分", "预算执行率得分")),
 )
 BUDGET_ROWS = (
-    Label("total", "年度资金总额", ("资金总额", "合计", "年度资金总额合计")),
-    Label("appropriation", "其中：当年财政拨款", ("当年财政拨款", "其中当年财政拨款", "财政拨款")),
+    Label("total", "年度资金总额", ("资金总额", "总额", "合计", "年度资金总额合计", "资金总额合计")),
+    Label("appropriation", "其中：当年财政拨款", ("当年财政拨款", "其中当年财政拨款", "财政拨款", "财政资金",
+                                              "一般公共预算财政拨款", "一般公共预算", "一般公共预算拨款")),
     Label("carryover", "上年结转资金", ("上年结转",)),
     Label("other", "其他资金", ("其他",)),
 )
+# Rows only official forms have (provincial project forms, 部门整体支出 by source and by use).
+FORM_BUDGET_ROWS = (
+    Label("fund", "政府性基金预算拨款", ("政府性基金预算", "政府性基金拨款", "政府性基金预算财政拨款")),
+    Label("state_capital", "国有资本经营预算拨款", ("国有资本经营预算", "国有资本经营预算财政拨款")),
+    Label("special", "财政专户管理资金", ("财政专户管理资金收入", "财政专户资金")),
+    Label("unit_funds", "单位资金", ("单位自有资金", "单位自筹资金", "自筹资金")),
+    Label("central", "中央补助资金", ("中央补助", "中央资金", "中央财政资金", "中央财政补助资金")),
+    Label("local", "地方资金", ("地方财政资金", "省级资金", "市县级资金", "地方配套资金", "地方财政配套资金")),
+    Label("basic", "基本支出", ()),
+    Label("project", "项目支出", ()),
+)
+ALL_BUDGET_ROWS = BUDGET_ROWS + FORM_BUDGET_ROWS
+# 部门整体支出: funds split twice, by source (按收入性质) and by use (按支出性质); each split
+# adds up to the total on its own.
+BUDGET_GROUP_MARKS = (("income", ("按收入性质分", "按收入性质")), ("expense", ("按支出性质分", "按支出性质")))
+EXPENSE_ROWS = ("basic", "project")
 BUDGET_LABELS = (
     Label("weight", "预算执行率分值", ("执行率分值",), False, "默认10分；执行率作为指标表中的一项时填0。"),
     Label("method", "执行率评分方法", ("预算执行率评分方法",), False,
@@ -117,21 +140,28 @@ INDICATOR_INPUTS = (
     Label("level2", "二级指标", (), True, "如 数量指标、质量指标；规则同一级指标。"),
     Label("name", "三级指标", ("指标名称",), True, "指标名称，必填。"),
     Label("nature", "指标性质", ("指标方向", "运算符"), False, "≥ ≤ = > < 区间 定性；指标值已写明时可不填。"),
-    Label("target", "指标值", ("年度指标值", "目标值", "标准值", "指标值（目标）"), True,
+    Label("target", "指标值", ("年度指标值", "目标值", "标准值", "指标值（目标）", "年度目标值", "全年指标值",
+                             "预期指标值", "绩效指标值", "计划值", "年度计划值", "指标目标值"), True,
           "如 95、≥95%、6-9个月、不低于上年度、显著提升。"),
     Label("unit", "度量单位", ("单位", "计量单位"), False, "%、人、次、万元、个月等；指标值中已带单位时可不填。"),
-    Label("actual", "实际完成值", ("实际值", "全年实际值", "实际完成情况", "完成值"), True,
+    Label("actual", "实际完成值", ("实际值", "全年实际值", "实际完成情况", "完成值", "全年实际完成值",
+                                 "实际完成指标值", "全年完成值", "年度实际完成值", "实际完成数"), True,
           "如 97.50%、176268、提高13.62%、缺省、符合。"),
-    Label("weight", "分值", ("权重", "指标分值"), True, "本指标分值，全部分值加预算执行率分值合计100。"),
+    Label("weight", "分值", ("权重", "权重分值", "指标分值", "指标权重", "标准分值", "满分值"), True,
+          "本指标分值，全部分值加预算执行率分值合计100。"),
     Label("method", "评分方法", (), False, "比例（数值指标默认）、达标、定性（文字指标默认）。"),
     Label("degree", "达成程度", (), False, "仅定性指标：达成、部分达成、未达成；填写后优先于自动判断。"),
     Label("last_year", "上年值", ("上年实际值", "上年度值"), False, "目标为“不低于上年”等时必填。"),
-    Label("deviation", "偏差原因分析及改进措施", ("偏差原因分析", "偏差原因", "偏差原因及改进措施"), False,
+    Label("deviation", "偏差原因分析及改进措施", ("偏差原因分析", "偏差原因", "偏差原因及改进措施", "未完成原因分析",
+                                          "未完成原因分析及改进措施", "原因", "原因分析", "偏差原因分析及整改措施"), False,
           "未完成目标或大幅超额完成时必填。"),
     Label("explanation", "完成情况说明", ("指标完成情况说明", "情况说明"), False, "报告中本指标的段落。"),
     Label("manual_score", "人工得分", ("调整得分",), False, "可选；填写后替代建议得分。"),
     Label("manual_reason", "调整理由", ("人工调整理由",), False, "填写人工得分时必填。"),
 )
+# A unit's own score column (official forms have one; the template does not): read to compare
+# with the rules, never overwritten unless empty.
+INDICATOR_STATED = (Label("stated_score", "得分", ("自评分", "单位自评得分")),)
 INDICATOR_OUTPUTS = (
     Label("suggested", "建议得分"),
     Label("final", "自评得分"),  # no alias: a "得分" column a unit typed is theirs, never overwritten
@@ -160,6 +190,21 @@ SKELETONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("项目效益", ("社会效益指标", "可持续影响指标", "满意度指标")),
     ),
 }
+
+# Official one-sheet forms ------------------------------------------------------------------
+# Words of the form's own header block: goal headers, text rows and titles.
+FORM_GOAL_HEADERS = ("预期目标", "年度目标", "总体目标", "年初设定目标")
+FORM_DONE_HEADERS = ("实际完成情况", "实际完成目标", "目标完成情况", "完成情况", "全年实际完成情况")
+FORM_GOAL_LABELS = ("年度总体目标", "总体目标", "年度总体目标完成情况", "年度绩效目标", "部门整体支出年度绩效目标")
+FORM_TEXT_ROWS = {  # row label -> snippet key
+    "评价结论": "评价结论", "自评结论": "评价结论", "存在问题": "存在的问题", "存在的问题": "存在的问题",
+    "主要问题": "存在的问题", "改进措施": "改进措施", "整改措施": "改进措施", "改进意见": "改进措施",
+    "其他需要说明的问题": "其他说明", "其他说明": "其他说明", "结果应用": "结果应用",
+}
+FORM_TITLES = ((TYPE_DEPARTMENT, ("部门整体支出", "整体支出绩效")), (TYPE_TRANSFER, ("转移支付",)),
+               (TYPE_PROJECT, ("项目支出", "项目绩效")))
+BUDGET_RATE_NAMES = ("预算执行率", "资金执行率", "预算资金执行率")  # an indicator that is the execution rate
+SUMMARY_ROWS = ("合计", "总分", "总计", "小计", "分值合计", "总得分", "合计得分", "综合得分", "自评总分", "自评得分合计")
 
 # 文字材料 ------------------------------------------------------------------------------
 TEXT_HEADER = (
@@ -191,6 +236,8 @@ _SNIPPETS = {
     "部门职能": Snippet("部门职能", "部门基本情况", "部门职能、机构设置、人员编制。", False),
     "项目资金执行情况": Snippet("项目资金执行情况", "项目资金执行情况", "各项目资金下达和支付情况。", False),
     "履职成效": Snippet("履职成效", "主要履职成效", "围绕部门职责取得的主要成效，可分专题逐段叙述。", False),
+    # Only official forms carry it (a 评价结论 row); the template's conclusion is generated.
+    "评价结论": Snippet("评价结论", "评价结论", "自评表中单位填写的评价结论。", False),
 }
 
 SNIPPETS_BY_TYPE: dict[str, tuple[Snippet, ...]] = {

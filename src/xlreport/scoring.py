@@ -39,12 +39,15 @@ from .values import (
     Target,
     change_direction,
     convert,
+    display_text,
+    displayed_places,
     format_decimal,
     is_qualitative_nature,
     nature_op,
     parse_actual,
     parse_number,
     parse_target,
+    same_at_display,
     written_op,
 )
 
@@ -85,7 +88,7 @@ def fmt_percent(value: Decimal | None) -> str:
 
 
 def is_budget_rate_name(name: str) -> bool:
-    return schema.normalize_label(name) in ("预算执行率", "资金执行率", "预算资金执行率")
+    return schema.normalize_label(name) in schema.BUDGET_RATE_NAMES
 
 
 # Budget --------------------------------------------------------------------------------
@@ -109,8 +112,10 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
             problems.append(problem("budget-overspent", ref.sheet if ref else schema.SHEET_BUDGET,
                                     ref.a1 if ref else None, name=line.label,
                                     executed=fmt(line.executed), annual=fmt(line.annual)))
-    if total is not None:
-        parts = [line for key, line in budget.lines.items() if key != "total"]
+    groups = sorted({line.group for key, line in budget.lines.items() if key != "total"})
+    for group in groups if total is not None else ():
+        # 部门整体支出 forms split the total twice (by source, by use); each split adds up alone
+        parts = [line for key, line in budget.lines.items() if key != "total" and line.group == group]
         for key in ("initial", "annual", "executed"):
             values = [getattr(p, key) for p in parts if getattr(p, key) is not None]
             whole = getattr(total, key)
@@ -119,7 +124,7 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
                 problems.append(problem("budget-subrows", ref.sheet if ref else schema.SHEET_BUDGET,
                                         ref.a1 if ref else None, column=_budget_column(key),
                                         parts=fmt(sum(values)), total=fmt(whole)))
-            elif values and whole is None and key in ("annual", "executed"):
+            elif values and whole is None and key in ("annual", "executed") and group != "expense":
                 # Only the sub-rows were filled: their sum is the total a unit means.
                 ref = total.refs.get(key)
                 problems.append(problem("budget-total-derived", ref.sheet if ref else schema.SHEET_BUDGET,
@@ -146,7 +151,8 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
             problems.append(problem("budget-missing", ref.sheet if ref else schema.SHEET_BUDGET,
                                     ref.a1 if ref else None))
 
-    if rate is not None and budget.stated_rate is not None and abs(budget.stated_rate - rate) > CENT:
+    if rate is not None and budget.stated_rate is not None and \
+            not same_at_display(budget.stated_rate, executed / annual * HUNDRED, budget.stated_places):
         ref = budget.rate_ref
         problems.append(problem("rate-mismatch", ref.sheet, ref.a1, stated=fmt_percent(budget.stated_rate),
                                 computed=fmt_percent(rate)))
@@ -164,6 +170,13 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
     return BudgetResult(annual=annual, executed=executed, initial=initial, rate=rate,
                         weight=budget.weight, method=budget.method, threshold=threshold,
                         score=score, rule=rule)
+
+
+def _exact_rate(budget: BudgetResult) -> Decimal:
+    """The unrounded execution rate in percent, for checking a stated rate at its own precision."""
+    if budget.annual and budget.executed is not None:
+        return budget.executed / budget.annual * HUNDRED
+    return budget.rate or Decimal(0)
 
 
 def _budget_column(key: str) -> str:
@@ -187,16 +200,13 @@ def _p(ctx: _Ctx, code: str, f: Field | None, **fields) -> None:
 def _display_actual(actual: Actual) -> str:
     if actual.kind == "number" and actual.value is not None:
         return f"{fmt(actual.value)}{actual.unit or ''}"
-    return actual.text
+    return display_text(actual.text)
 
 
 def _display_target(target: Target, unit_col: str) -> str:
-    text = target.text
-    if target.kind in ("number", "range") and target.unit and target.unit not in text:
-        text += target.unit
-    elif target.kind in ("number", "range") and not target.unit and unit_col and unit_col not in text:
-        text += unit_col
-    return text
+    if target.kind in ("number", "range"):
+        return display_text(target.text, target.unit or unit_col or None)
+    return display_text(target.text)
 
 
 def _error_result(row: IndicatorRow, weight: Decimal | None, method: str | None, why: Blocker) -> IndicatorResult:
@@ -391,7 +401,8 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         computed = ctx.budget.rate
         if not f_actual.is_blank:
             stated = parse_actual(f_actual.value, f_actual.raw.number_format, unit_col or None)
-            if stated.kind == "number" and stated.value is not None and abs(stated.value - computed) > CENT:
+            if stated.kind == "number" and stated.value is not None and not same_at_display(
+                    stated.value, _exact_rate(ctx.budget), displayed_places(f_actual.value, f_actual.raw.number_format)):
                 ctx.problems.append(problem("rate-mismatch", f_actual.ref.sheet, f_actual.ref.a1,
                                             stated=f"{fmt(stated.value)}%", computed=fmt_percent(computed)))
         actual = Actual(fmt_percent(computed), "number", computed, "%")
@@ -460,7 +471,8 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
            reason="指标值是数值，实际完成值却不是数值")
         return _error_result(row, weight, method, Blocker.ACTUAL_UNREADABLE)
 
-    _check_percent_as_fraction(target, actual, ctx, name, f_actual, target_shown)
+    if _percent_as_fraction(target, actual, method, ctx, name, f_actual, target_shown):
+        return _error_result(row, weight, method, "实际完成值疑似把百分比写成了小数")
     met, share_missed = _quant_met(target, actual, row, ctx, name, f_actual)
     if met is None:
         return _error_result(row, weight, method, Blocker.NOT_COMPARABLE)
@@ -505,14 +517,22 @@ def _constant_formula_as_text(f: Field) -> Field:
     return f
 
 
-def _check_percent_as_fraction(target: Target, actual: Actual, ctx: _Ctx, name: str, f_actual: Field,
-                               target_shown: str) -> None:
-    """0.97 typed where 97% was meant: the score would be near zero, so say so."""
+def _percent_as_fraction(target: Target, actual: Actual, method: str, ctx: _Ctx, name: str,
+                         f_actual: Field, target_shown: str) -> bool:
+    """0.97 in a General cell against ≥95%: if reading it as 97% would change the score, the
+    tool cannot know which was meant, so it asks (an error) instead of guessing."""
     bound = target.value if target.kind == "number" else target.low
-    if (target.unit == "%" and actual.kind == "number" and actual.value is not None
-            and actual.unit in (None, "%") and 0 < actual.value <= 1 and bound is not None and bound > 1):
-        _p(ctx, "percent-as-fraction", f_actual, name=name, target=target_shown, value=fmt(actual.value),
-           percent=fmt(actual.value * HUNDRED))
+    if not (target.unit == "%" and actual.kind == "number" and actual.value is not None
+            and actual.unit is None and 0 < actual.value <= 1 and bound is not None and bound > 1):
+        return False
+    as_written, as_percent = _compare(target, actual.value), _compare(target, actual.value * HUNDRED)
+    if method == "达标":
+        as_written, as_percent = as_written[0], as_percent[0]
+    if as_written == as_percent:
+        return False
+    _p(ctx, "percent-as-fraction", f_actual, name=name, target=target_shown, value=fmt(actual.value),
+       percent=fmt(actual.value * HUNDRED))
+    return True
 
 
 def _converted_actual(target: Target, actual: Actual) -> Decimal | None:
@@ -667,7 +687,7 @@ def _check_stated_rates(wb: WorkbookInput, budget: BudgetResult, problems: list[
             continue
         for m in _STATED_RATE.finditer(unicodedata.normalize("NFKC", text)):
             stated = Decimal(m.group(1))
-            if abs(stated - budget.rate) > CENT:
+            if not same_at_display(stated, _exact_rate(budget), displayed_places(m.group(1))):
                 problems.append(problem("rate-mismatch", ref.sheet, ref.a1, stated=f"{fmt(stated)}%",
                                         computed=fmt_percent(budget.rate)))
                 break

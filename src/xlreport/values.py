@@ -22,10 +22,19 @@ from functools import lru_cache
 
 __all__ = [
     "Op", "Target", "Actual",
-    "parse_target", "parse_actual", "parse_number", "parse_percent",
+    "parse_target", "parse_actual", "parse_number", "parse_percent", "parse_amount",
     "canonical_unit", "convert", "is_not_applicable", "format_decimal",
     "written_op", "nature_op", "is_qualitative_nature", "change_direction",
+    "display_text", "year_text", "displayed_places", "same_at_display",
 ]
+
+# What odd input can make Decimal or int conversion raise. Anything else escaping a parser is
+# a bug, and must fail the tests rather than turn a cell silently into text.
+_INPUT_ERRORS = (ArithmeticError, ValueError)
+
+# Characters units and published tables use for "=" (Yunnan's tables use the box-drawing ═).
+EQUALS_LIKE = "═＝﹦⩵꞊゠᐀⹀〓"
+_EQUALS_FOLD = str.maketrans({c: "=" for c in EQUALS_LIKE})
 
 
 class Op(str, Enum):
@@ -199,7 +208,7 @@ def format_decimal(d: Decimal) -> str:
         if d == 0:
             return "0"
         return format(d.normalize(), "f")
-    except Exception:  # noqa: BLE001 - total by contract
+    except _INPUT_ERRORS:
         return str(d)
 
 
@@ -212,13 +221,13 @@ def _tidy(d: Decimal) -> Decimal:
         if n.as_tuple().exponent > 0 and n.adjusted() < 28:
             n = n.quantize(Decimal(1))
         return n
-    except Exception:  # noqa: BLE001
+    except _INPUT_ERRORS:
         return d
 
 
 def _normalize(text: str, thousands: bool = True) -> str:
     """Fold full-width forms, drop spaces (and thousands separators), lower-case ASCII."""
-    s = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)
+    s = unicodedata.normalize("NFKC", text.translate(_EQUALS_FOLD)).translate(_TRADITIONAL)
     s = _SPACE_RE.sub("", s).lower()
     s = s.replace("百分之百", "100%")
     if thousands:
@@ -240,7 +249,7 @@ def canonical_unit(text: str | None) -> str | None:
         if not s:
             return None
         return "/".join(_canonical_part(p) for p in s.split("/"))
-    except Exception:  # noqa: BLE001
+    except _INPUT_ERRORS:
         return None
 
 
@@ -284,7 +293,7 @@ def convert(value: Decimal, from_unit: str | None, to_unit: str | None) -> Decim
             if bf != bt:
                 return None
         return _tidy(value * kf / kt)
-    except Exception:  # noqa: BLE001
+    except _INPUT_ERRORS:
         return None
 
 
@@ -554,7 +563,7 @@ def _relative(s: str) -> _Relative | None:
 def _nature(nature: object) -> Op | str | None:
     if nature is None or not isinstance(nature, str):
         return None
-    key = _SPACE_RE.sub("", unicodedata.normalize("NFKC", nature)).lower()
+    key = _SPACE_RE.sub("", unicodedata.normalize("NFKC", nature.translate(_EQUALS_FOLD))).lower()
     return _NATURES.get(key)
 
 
@@ -595,14 +604,14 @@ def parse_target(raw: object, number_format: str = "General", nature: str | None
     """
     try:
         return _parse_target(raw, number_format, nature, unit)
-    except Exception:  # noqa: BLE001 - a bad cell must never crash a build
+    except _INPUT_ERRORS:  # a bad cell must never crash a build; a parser bug must fail tests
         return _text_target(_safe_text(raw))
 
 
 def _safe_text(raw: object) -> str:
     try:
         return "" if raw is None else str(raw).strip()
-    except Exception:  # noqa: BLE001
+    except _INPUT_ERRORS:
         return ""
 
 
@@ -689,7 +698,7 @@ def parse_actual(raw: object, number_format: str = "General", unit: str | None =
     """
     try:
         return _parse_actual(raw, number_format, unit)
-    except Exception:  # noqa: BLE001
+    except _INPUT_ERRORS:
         return Actual(_safe_text(raw), "text", None, None)
 
 
@@ -774,7 +783,7 @@ def is_not_applicable(raw: object) -> bool:
             return False
         s = _normalize(raw)
         return bool(s) and len(s) <= _MAX_LEN and _is_na(s)
-    except Exception:  # noqa: BLE001
+    except _INPUT_ERRORS:
         return False
 
 
@@ -786,18 +795,22 @@ def parse_number(raw: object, number_format: str = "General") -> Decimal | None:
     operators or words make it None.
     """
     try:
-        cell = _cell(raw, number_format)
-        if cell.number is not None:
-            return cell.number
-        if isinstance(raw, (bool, _dt.date, _dt.time)):
-            return None
-        s = _CURRENCY_RE.sub("", _normalize(cell.text))
-        q = _quantity(s, allow_label=False)
-        if q is None or q.op is not None or q.approx or (q.sign and s[0] not in "+-"):
-            return None
-        return q.value
-    except Exception:  # noqa: BLE001
+        return _parse_number(raw, number_format)
+    except _INPUT_ERRORS:
         return None
+
+
+def _parse_number(raw: object, number_format: str) -> Decimal | None:
+    cell = _cell(raw, number_format)
+    if cell.number is not None:
+        return cell.number
+    if isinstance(raw, (bool, _dt.date, _dt.time)):
+        return None
+    s = _CURRENCY_RE.sub("", _normalize(cell.text))
+    q = _quantity(s, allow_label=False)
+    if q is None or q.op is not None or q.approx or (q.sign and s[0] not in "+-"):
+        return None
+    return q.value
 
 
 def parse_percent(raw: object, number_format: str = "General") -> Decimal | None:
@@ -806,14 +819,143 @@ def parse_percent(raw: object, number_format: str = "General") -> Decimal | None
     A plain 0.9 stays 0.9: whether it meant 90% is not guessed.
     """
     try:
-        cell = _cell(raw, number_format)
-        if cell.number is not None:
-            return cell.number
-        if isinstance(raw, (bool, _dt.date, _dt.time)):
-            return None
-        q = _quantity(_normalize(cell.text))
-        if q is None or q.unit not in (None, "%", "‰"):
-            return None
-        return q.value if q.unit != "‰" else convert(q.value, "‰", "%")
-    except Exception:  # noqa: BLE001
+        return _parse_percent(raw, number_format)
+    except _INPUT_ERRORS:
         return None
+
+
+def _parse_percent(raw: object, number_format: str) -> Decimal | None:
+    cell = _cell(raw, number_format)
+    if cell.number is not None:
+        return cell.number
+    if isinstance(raw, (bool, _dt.date, _dt.time)):
+        return None
+    q = _quantity(_normalize(cell.text))
+    if q is None or q.unit not in (None, "%", "‰"):
+        return None
+    return q.value if q.unit != "‰" else convert(q.value, "‰", "%")
+
+
+# Amounts -------------------------------------------------------------------------------
+_MONEY_UNITS = {"元": Decimal("0.0001"), "千元": Decimal("0.1"), "万元": Decimal(1),
+                "百万元": Decimal(100), "千万元": Decimal(1000), "亿元": Decimal(10000)}
+_MONEY_UNIT_RE = re.compile(r"(?:百万|千万|千|万|亿)?元")
+
+
+def money_unit(text: object) -> str | None:
+    """The money unit a header, note or number format names: '全年预算数（元）' -> 元,
+    '项目资金（万元）' -> 万元, '单位：元' -> 元, '#,##0.00"元"' -> 元; None when none is named."""
+    if not isinstance(text, str) or not text:
+        return None
+    found = _MONEY_UNIT_RE.findall(unicodedata.normalize("NFKC", text))
+    return found[-1] if found else None
+
+
+def parse_amount(raw: object, number_format: str = "General",
+                 unit: str | None = None) -> tuple[Decimal | None, str | None]:
+    """An amount in 万元, and the unit written in the cell itself (None: taken from `unit`).
+
+    A unit written in the cell ("1,000,000.00元") or its number format wins over `unit` (the
+    unit the column or block header names); both missing means 万元, the forms' unit. The
+    caller checks amounts whose cell said nothing for plausibility: a header saying 万元 does
+    not stop a unit from typing 元 beneath it.
+    """
+    try:
+        return _parse_amount(raw, number_format, unit)
+    except _INPUT_ERRORS:
+        return None, None
+
+
+def _parse_amount(raw: object, number_format: str, unit: str | None) -> tuple[Decimal | None, str | None]:
+    fmt = number_format if isinstance(number_format, str) else "General"
+    cell = _cell(raw, fmt)
+    written: str | None = None
+    if cell.number is not None:
+        literal = "".join(_FMT_LITERAL_RE.findall(fmt.split(";")[0]))
+        written, value = money_unit(literal), cell.number
+    else:
+        if isinstance(raw, (bool, _dt.date, _dt.time)):
+            return None, None
+        s = _CURRENCY_RE.sub("", _normalize(cell.text))
+        q = _quantity(s, allow_label=False)
+        if q is None or q.op is not None or q.approx or (q.sign and s[0] not in "+-"):
+            return None, None
+        if q.unit is not None and q.unit not in _MONEY_UNITS:
+            return None, None
+        written, value = q.unit, q.value
+    said = written or (unit if unit in _MONEY_UNITS else None)
+    if said is None:
+        return value, None
+    return _tidy(value * _MONEY_UNITS[said]), written
+
+
+# Display -------------------------------------------------------------------------------
+_DISPLAY_FOLD = str.maketrans({
+    **{chr(0xFF10 + i): str(i) for i in range(10)}, **{c: "=" for c in EQUALS_LIKE},
+    "％": "%", "．": ".", "＋": "+", "－": "-", "＞": ">", "＜": "<", "≧": "≥", "≦": "≤",
+})
+_PERCENT_WORD_RE = re.compile(r"(?<=[\d.])\s*(?:百分比|百分率|个百分比)")
+_MULTI_PERCENT_RE = re.compile(r"%(?:\s*%)+")
+
+
+def display_text(text: object, unit: str | None = None) -> str:
+    """A target or actual as reports print it: half-width digits and operators, one %,
+    百分比 -> %, and the unit column's unit appended only when the text lacks it
+    ('≥９５％' -> '≥95%'; '≥100百分比' with unit 百分比 -> '≥100%')."""
+    s = "" if text is None else str(text).strip().translate(_DISPLAY_FOLD)
+    s = _PERCENT_WORD_RE.sub("%", s)
+    u = canonical_unit(unit) if unit else None
+    if u and s and u not in s and not s.endswith(u) and _NUM_RE.search(s):
+        s += u
+    return _MULTI_PERCENT_RE.sub("%", s)
+
+
+def year_text(raw: object) -> str:
+    """评价年度 as four digits: a date cell (2022-01-01) -> '2022'; 2022.0, '2022年度' -> '2022'."""
+    if isinstance(raw, (_dt.date, _dt.datetime)):
+        return str(raw.year)
+    if isinstance(raw, bool) or raw is None:
+        return ""
+    if isinstance(raw, (int, float, Decimal)):
+        try:
+            d = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+            if d.is_finite() and d == d.to_integral_value() and 1900 <= d <= 2999:
+                return str(int(d))
+        except _INPUT_ERRORS:
+            pass
+        return str(raw)
+    s = unicodedata.normalize("NFKC", str(raw)).strip()
+    m = re.fullmatch(r"[(\[]?\s*(\d{4})\s*(?:年度?)?\s*[)\]]?", s)
+    return m.group(1) if m else s
+
+
+# Rates at the precision they are shown ----------------------------------------------------
+_MAX_SHOWN_PLACES = 4
+
+
+def displayed_places(raw: object, number_format: str = "General") -> int:
+    """How many decimals a stated percentage shows: 0.8619 in a '0.00%' cell -> 2, '86.2%' -> 1,
+    86.19 in a General cell -> 2 (at most 4: a formula's float tail is not a statement)."""
+    fmt = number_format if isinstance(number_format, str) else "General"
+    if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool):
+        scales, _, decimals, _ = _format_info(fmt)
+        if scales or re.search(r"[0#]", fmt.split(";")[0]):
+            return decimals
+        cell = _cell(raw, fmt)
+        if cell.number is None:
+            return 2
+        exponent = cell.number.as_tuple().exponent
+        return min(-exponent if isinstance(exponent, int) and exponent < 0 else 0, _MAX_SHOWN_PLACES)
+    m = _NUM_RE.search(unicodedata.normalize("NFKC", str(raw or "")))
+    if not m or "." not in m.group(0):
+        return 0
+    return min(len(m.group(0).split(".")[1]), _MAX_SHOWN_PLACES)
+
+
+def same_at_display(stated: Decimal, exact: Decimal, places: int) -> bool:
+    """True when the exact value, rounded half-up to the places shown, is what was stated:
+    86.183 shown with two decimals is 86.18, so a stated 86.19 is a slip."""
+    from decimal import ROUND_HALF_UP
+
+    q = Decimal(1).scaleb(-max(0, min(places, _MAX_SHOWN_PLACES)))
+    return stated.quantize(q, ROUND_HALF_UP) == exact.quantize(q, ROUND_HALF_UP)

@@ -81,7 +81,10 @@ def _sheet_grid(ws, name: str, formulas: bool) -> SheetGrid:
                 formula = value if isinstance(value, str) else str(getattr(value, "text", value))
                 value = None
             grid.cells[(cell.row, cell.column)] = RawCell(value, cell.number_format or "General", formula)
-    grid.merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+    # Ranges whose first cell is empty say nothing (the live-Excel reader cannot see them cheaply
+    # either, and both must give the same picture).
+    grid.merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges
+                   if (r.min_row, r.min_col) in grid.cells]
     return grid
 
 
@@ -114,10 +117,19 @@ def load_book(path: str | Path, info: FileInfo) -> LoadedBook:
     path = Path(path)
     wb, messages = _load(path, info, data_only=False)
     sheets: dict[str, SheetGrid] = {}
-    wanted = {schema.normalize_label(n) for n in GRID_SHEETS}
+    # Every sheet but our own output: the indicator table is found by content, whatever the
+    # sheet is called (an official one-sheet 自评表, a renamed 绩效指标).
+    skipped = {schema.normalize_label(n) for n in schema.OUTPUT_SHEETS}
+    named = {schema.normalize_label(n) for n in GRID_SHEETS}
     for ws in wb.worksheets:
-        if ws.title in GRID_SHEETS or schema.normalize_label(ws.title) in wanted:
+        if schema.normalize_label(ws.title) in skipped:
+            continue
+        try:
             sheets[ws.title] = _sheet_grid(ws, ws.title, formulas=True)
+        except FileRejected:
+            if schema.normalize_label(ws.title) in named:
+                raise
+            # a huge sheet of other data beside the self-evaluation is not the table: leave it out
     cached: dict[tuple[str, str], Any] = {}
     formula_cells = {name: [k for k, c in g.cells.items() if c.formula is not None] for name, g in sheets.items()}
     if any(formula_cells.values()):
@@ -143,6 +155,16 @@ def _set_value(cell, value: Any) -> None:
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
+
+def _unmerge_blank(ws, cells: set[tuple[int, int]]) -> None:
+    """Output cells inside an *empty* merged range (a form's blank bordered area): unmerge it,
+    which loses nothing typed. Ranges holding a value are never write targets."""
+    for rng in list(ws.merged_cells.ranges):
+        if ws.cell(rng.min_row, rng.min_col).value is not None:
+            continue
+        if any(rng.min_row <= r <= rng.max_row and rng.min_col <= c <= rng.max_col for r, c in cells):
+            ws.unmerge_cells(str(rng))
+
 
 def _fill_rgb(cell) -> str | None:
     fill = cell.fill
@@ -264,6 +286,12 @@ def apply_plan(wb, plan: WritePlan) -> None:
             _set_fill(cell, unmark.fill)
         if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR:
             cell.comment = None
+    targets: dict[str, set[tuple[int, int]]] = {}
+    for write in plan.writes:
+        targets.setdefault(write.sheet, set()).add((write.row, write.col))
+    for sheet_name, cells in targets.items():
+        if sheet_of(sheet_name) is not None:
+            _unmerge_blank(sheet_of(sheet_name), cells)
     for write in plan.writes:
         ws = sheet_of(write.sheet)
         if ws is None:
@@ -401,7 +429,7 @@ class WorkbookFile:
         loaded = self._loaded
         assert loaded is not None, "read() comes first"
         in_place = self.target.resolve() == self.source.resolve()
-        if in_place and loaded.lost_on_save:
+        if loaded.lost_on_save:  # a copy (-o) would be just as thin as an in-place write
             raise FileRejected.make("file-keeps-parts", parts="、".join(loaded.lost_on_save))
         apply_plan(loaded.workbook, plan)
         return save_book(loaded, self.target, backup=in_place)

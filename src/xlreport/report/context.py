@@ -21,7 +21,6 @@ HUNDRED = Decimal(100)
 DASH = "—"
 TYPE_WORDS = {schema.TYPE_PROJECT: "项目支出", schema.TYPE_TRANSFER: "转移支付",
               schema.TYPE_DEPARTMENT: "部门整体支出"}
-_BUDGET_ORDER = ("total", "appropriation", "carryover", "other", "basic", "project")
 _BUDGET_NAMES = {"total": "年度资金总额", "appropriation": "其中：当年财政拨款", "carryover": "上年结转资金",
                  "other": "其他资金", "basic": "其中：基本支出", "project": "项目支出"}
 # 一级指标 names of the scored 4-level evaluation system (项目决策 / 过程管理 / 项目产出 / 项目效益)
@@ -113,16 +112,20 @@ def budget(evaluation: Evaluation) -> dict[str, Any]:
     view = budget_view(b)
     lines = []
     parts = []
-    for key in _BUDGET_ORDER:
-        line = evaluation.input.budget.lines.get(key)
+    lines_in = evaluation.input.budget.lines
+    # rows in the workbook's order: an official form's own rows (政府性基金, 单位资金, 基本支出 …) too
+    order = sorted(lines_in, key=lambda k: min((r.row for r in lines_in[k].refs.values()), default=0))
+    for key in ["total", *(k for k in order if k != "total")]:
+        line = lines_in.get(key)
         if line is None and key != "total":
             continue
+        label = _BUDGET_NAMES.get(key) or line.label
         initial = line.initial if line else b.initial
         annual = line.annual if line else b.annual
         executed = line.executed if line else b.executed
         if key == "total":
             initial, annual, executed = (initial if initial is not None else b.initial), b.annual, b.executed
-        row = {"key": key, "label": _BUDGET_NAMES[key], "initial": fmt(initial) if initial is not None else DASH,
+        row = {"key": key, "label": label, "initial": fmt(initial) if initial is not None else DASH,
                "annual": fmt(annual) if annual is not None else DASH,
                "executed": fmt(executed) if executed is not None else DASH,
                "weight": DASH, "rate": DASH, "score": DASH}
@@ -133,8 +136,8 @@ def budget(evaluation: Evaluation) -> dict[str, Any]:
         elif annual is not None and annual > 0 and executed is not None:
             row["rate"] = fmt_percent(executed / annual * HUNDRED)
         lines.append(row)
-        if key in ("appropriation", "carryover", "other") and annual:
-            parts.append(f"{_BUDGET_NAMES[key].removeprefix('其中：')}{fmt(annual)}万元")
+        if key != "total" and annual and (line is None or getattr(line, "group", None) != "expense"):
+            parts.append(f"{label.removeprefix('其中：')}{fmt(annual)}万元")  # one split in the sentence
     return {**view, "lines": lines, "parts": "、".join(parts),
             "score_rate": rate_text(b.score, b.weight) if view["scored"] else DASH}
 

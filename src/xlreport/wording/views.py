@@ -6,12 +6,12 @@ Templates never see a Decimal or None, so they cannot print 'None' or an unround
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal
 from typing import Any
 
 from ..model import BudgetResult, IndicatorResult, Kind
 from ..scoring import fmt, fmt_percent, fmt_score, round2
+from ..values import display_text
 
 HUNDRED = Decimal(100)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -52,19 +52,13 @@ def _bounds(res: IndicatorResult) -> tuple[str, str]:
     return value, value
 
 
-def tidy_quantity(text: str) -> str:
-    """'≥９５％%' -> '≥95%': full-width digits and a doubled percent sign are a typing artefact."""
-    text = unicodedata.normalize("NFKC", text)
-    return re.sub(r"%+", "%", text)
-
-
 def indicator_view(res: IndicatorResult, budget: BudgetResult | None = None) -> dict[str, Any]:
     src = res.source
     low, high = _bounds(res)
     score = res.final if res.final is not None else res.suggested
     explanation = one_line(src.text("explanation"))
-    target = tidy_quantity(one_line(res.target_shown))
-    actual = tidy_quantity(one_line(res.actual_shown))
+    target = display_text(one_line(res.target_shown))  # half-width, one %, as the values layer shows it
+    actual = display_text(one_line(res.actual_shown))
     a, t = res.actual, res.target
     unit = (getattr(t, "unit", None) or src.field("unit").text or "") if t is not None else ""
     if (a is not None and getattr(a, "kind", None) == "number" and not getattr(a, "unit", None) and unit
@@ -132,4 +126,4 @@ def budget_view(b: BudgetResult) -> dict[str, Any]:
     }
 
 
-__all__ = ["budget_view", "indicator_view", "one_line", "tidy_quantity"]
+__all__ = ["budget_view", "indicator_view", "one_line"]
