@@ -6,6 +6,8 @@ template found by label text only, so the tests exercise the same contract users
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,30 @@ def simple_indicators() -> list[dict[str, Any]]:
         dict(level1="效益指标", level2="社会效益指标", name="宣传能力", target="显著提升", actual="显著提升", weight=15),
         dict(level1="满意度指标", level2="服务对象满意度指标", name="满意度", target="≥85%", actual="90%", weight=15),
     ]
+
+
+@lru_cache(maxsize=4)
+def _blank(report_type: str):
+    return build_template(report_type)
+
+
+def make_grid(report_type: str = schema.TYPE_PROJECT, *, info: dict[str, Any] | None = None,
+              budget: dict[str, tuple] | None = None, indicators: list[dict[str, Any]] | None = None,
+              snippets: dict[str, str] | None = None, **kwargs: Any):
+    """The same filled workbook as :func:`make_workbook`, as the grid the reader sees, without
+    writing a file (a copy of a blank template built once per type)."""
+    from xlreport.grid import BookGrid
+    from xlreport.xlsx_io import GRID_SHEETS, _sheet_grid
+
+    wb = copy.deepcopy(_blank(report_type))
+    base_info = {"评价年度": 2022, "项目名称": "测试项目", "主管部门": "测试局", "实施单位": "测试中心",
+                 "年度总体目标": "完成年度任务。", "年度目标完成情况": "已完成。"}
+    base_info.update(info or {})
+    fill(wb, info=base_info, budget=budget if budget is not None else {"年度资金总额": (100, 100, 95)},
+         indicators=indicators if indicators is not None else simple_indicators(),
+         snippets=snippets if snippets is not None else ALL_SNIPPETS_FILLED, **kwargs)
+    sheets = {ws.title: _sheet_grid(ws, ws.title, formulas=True) for ws in wb.worksheets if ws.title in GRID_SHEETS}
+    return BookGrid(sheets=sheets, path="内存工作簿.xlsx")
 
 
 def make_workbook(path: Path, report_type: str = schema.TYPE_PROJECT, *,

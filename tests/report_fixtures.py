@@ -10,8 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from docx import Document
-
 from xlreport import schema
 from xlreport.grid import RawCell
 from xlreport.model import (
@@ -157,19 +155,27 @@ FULL_TEXTS = {
 
 # Reading a report back ---------------------------------------------------------------------
 HEADINGS = {
-    schema.TYPE_PROJECT: ["一、基本情况", "二、绩效自评工作情况", "三、自评结论", "四、绩效指标完成情况分析",
-                          "五、存在的问题", "六、改进措施", "七、绩效自评结果应用和公开情况", "八、其他需要说明的问题"],
-    schema.TYPE_DEPARTMENT: ["一、部门基本情况", "二、部门预算及执行情况", "三、项目资金执行情况", "四、绩效目标完成情况",
-                             "五、绩效指标完成情况分析", "六、存在的问题", "七、改进措施和建议",
-                             "八、绩效自评结果应用和公开情况", "九、其他需要说明的问题"],
+    "项目支出": ["一、基本情况", "二、绩效自评工作情况", "三、自评结论", "四、绩效指标完成情况分析",
+                "五、存在的问题", "六、改进措施", "七、绩效自评结果应用和公开情况", "八、其他需要说明的问题"],
+    "转移支付": ["一、绩效目标分解下达情况", "二、绩效情况分析", "三、偏离绩效目标的原因和下一步改进措施",
+                "四、绩效自评结果拟应用和公开情况", "五、其他需要说明的问题"],
+    "四级": ["一、基本情况", "二、绩效评价工作情况", "三、绩效评价结论", "四、绩效评价指标分析", "五、存在的问题",
+            "六、改进措施", "七、绩效自评结果拟应用和公开情况", "八、其他需要说明的问题"],
+    "部门整体支出": ["一、部门基本情况", "二、部门预算及执行情况", "三、项目资金执行情况", "四、绩效目标完成情况",
+                  "五、绩效自评工作情况", "六、自评结论", "七、绩效指标完成情况分析", "八、存在的问题",
+                  "九、改进措施和建议", "十、绩效自评结果应用和公开情况", "十一、其他需要说明的问题"],
 }
-HEADINGS[schema.TYPE_TRANSFER] = HEADINGS[schema.TYPE_PROJECT]
-LEAKS = ("{{", "}}", "{%", "%}", "None", "nan", "NaN", "Decimal", "\u200b")
+LEAKS = ("{{", "}}", "{%", "%}", "None", "nan", "NaN", "Decimal", "\u200b", "X为X")
+# Malformed phrases the wording must never produce.
+MALFORMED = (r"(低于|高于|达到|未达到|超过)[≥≤>＜<]", r"实际完成(值为)?[-—]。", r"%%", r"％%",
+             r"本项指标按缺省处理。本项指标按缺省处理", r"年度指标值为“([^”]+)”，实际完成情况为“\1”")
+TEMPLATE_LEFTOVERS = (b"ja-JP", "ＭＳ 明朝".encode(), b"MS Mincho", b"make_docx_template", b"2024-01-01")
 
 
-# Reading a report back ---------------------------------------------------------------------
 class Readback:
     def __init__(self, path: Path) -> None:
+        from docx import Document
+
         self.path = path
         self.doc = Document(str(path))
         self.paragraphs = [p for p in self.doc.paragraphs]
@@ -185,11 +191,16 @@ class Readback:
         footer = "\n".join(p.text for s in self.doc.sections for p in s.footer.paragraphs)
         return "\n".join(self.texts) + "\n" + cells + "\n" + footer
 
-    def table_with_header(self, first: str, after: int = 0) -> list[list[list[str]]]:
+    def table_with_header(self, first: str) -> list[list[list[str]]]:
         return [t for t in self.tables if t and t[0] and t[0][0] == first]
 
     def body(self) -> str:
         return "\n".join(self.texts)
+
+    def placeholders(self) -> list[str]:
+        """Runs in the 待填写 character style (highlighted in Word)."""
+        return [r.text for p in self.paragraphs for r in p.runs
+                if r.style is not None and r.style.name == "待填写"]
 
 
 def write(evaluation: Evaluation, tmp_path: Path, name: str = "report.docx", **kw) -> Readback:
@@ -204,35 +215,70 @@ def rate(score: Decimal, weight: Decimal) -> str:
     return fmt_percent(score / weight * 100)
 
 
+def outline_key(ev: Evaluation) -> str:
+    from xlreport.report.context import is_four_level
+
+    if ev.info.report_type == schema.TYPE_DEPARTMENT:
+        return "部门整体支出"
+    return "四级" if is_four_level(ev) else ev.info.report_type
+
+
 def check_report(ev: Evaluation, rb: Readback) -> None:
-    """Everything a finance bureau checks, against the Evaluation itself."""
+    """Everything a finance bureau checks, against the Evaluation itself: every number in the
+    report's tables and generated sentences is the workbook's."""
+    import re
+    import zipfile
+
+    from docx_schema import validate_docx
+
+    errors = validate_docx(rb.path)
+    assert not errors, "\n".join(errors[:10])
     text = rb.all_text
     for leak in LEAKS:
         assert leak not in text, f"leaked {leak!r}"
-    report_type = ev.info.report_type
-    headings = rb.styled("Heading 1")
-    assert headings == HEADINGS[report_type]
+    for pattern in MALFORMED:
+        assert not re.search(pattern, text), (pattern, re.search(pattern, text).group(0))
+    with zipfile.ZipFile(rb.path) as z:
+        for name in z.namelist():
+            data = z.read(name)
+            for leftover in TEMPLATE_LEFTOVERS:
+                assert leftover not in data, (name, leftover)
+    assert rb.styled("Heading 1") == HEADINGS[outline_key(ev)]
     # total and grade
     assert ev.total is not None
     assert f"综合得分为{fmt_score(ev.total)}分，评价等级为“{ev.grade}”" in rb.body()
-    # one paragraph per indicator, carrying the scorer's sentence
+    # every indicator is discussed: its own paragraph, or named in the 'all met' summary
     body = rb.styled("Normal")
     for ind in ev.indicators:
         mine = [t for t in body if t.startswith(f"{ind.name}：")]
-        assert len(mine) == 1, ind.name
-        assert mine[0].endswith(ind.report_sentence), (mine[0], ind.report_sentence)
-        explanation = ind.source.text("explanation").strip().splitlines()
-        if explanation:
-            assert explanation[0].strip().rstrip("。") in mine[0]
-    # one table per 一级指标 with every score, and a 合计 row
+        summary = [t for t in body if re.match(r"^(.+)等\d+项指标均达到年度指标值", t)
+                   and ind.name in re.match(r"^(.+)等\d+项指标", t).group(1).split("、")]
+        summary += [t for t in body if t.startswith("本类") and "均达到年度指标值" in t
+                    and ind.status == "met" and not ind.source.text("explanation") and not mine]
+        summary = summary[:1]
+        assert len(mine) + len(summary) == 1, ind.name
+        if mine:
+            explanation = ind.source.text("explanation").strip().splitlines()
+            if explanation:
+                assert explanation[0].strip().rstrip("。") in mine[0]
+            if ind.status in ("missed", "partial") and ind.source.text("deviation"):
+                assert ind.source.text("deviation").strip().rstrip("。") in mine[0], ind.name
+        else:
+            assert ind.status == "met" and not ind.source.text("explanation")
+    # one table per 一级指标 with every score, the 二级 label on every row (merged in Word), a 合计 row
     itables = rb.table_with_header("二级指标")
     assert len(itables) == len(ev.groups)
     for g, table in zip(ev.groups, itables):
-        ordered = [ind for child in g.children for ind in child.indicators]
+        ordered = [(child, ind) for child in g.children for ind in child.indicators]
         assert len(table) == len(ordered) + 2
-        for ind, row in zip(ordered, table[1:-1]):
+        for (child, ind), row in zip(ordered, table[1:-1]):
+            assert row[0] == f"{child.name}\n（{fmt(child.weight)}分）", (row[0], child.name)
             assert row[1] == ind.name
-            assert row[4:] == [fmt(ind.weight), fmt_score(ind.final), rate(ind.final, ind.weight)], ind.name
+            if ind.status == "excluded":
+                assert row[5] == "不计分"
+            else:
+                assert row[4:] == [fmt(ind.weight), fmt_score(ind.final), rate(ind.final, ind.weight)], ind.name
+        assert table[-1][0] == "合计"
         assert table[-1][-3:] == [fmt(g.weight), fmt_score(g.score), rate(g.score, g.weight)]
         captions = [c for c in rb.styled("Caption") if c.endswith("指标得分情况")]
         assert any(g.name.removesuffix("指标") in c for c in captions)
@@ -242,27 +288,62 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
     budget_tables = rb.table_with_header("资金类别")
     assert budget_tables, "budget table missing"
     total_row = next(r for r in budget_tables[0] if r[0] == "年度资金总额")
-    assert total_row[1:] == [fmt(b.initial), fmt(b.annual), fmt(b.executed), fmt_percent(b.rate)]
+    assert total_row[2:] == [fmt(b.annual), fmt(b.executed), fmt_percent(b.rate)]
     if b.weight > 0:
-        assert f"全年预算数{fmt(b.annual)}万元，全年执行数{fmt(b.executed)}万元" in rb.body()
-    # attachment: the 绩效自评表
-    annex = rb.table_with_header("一级指标")
+        assert f"全年预算数{fmt(b.annual)}万元，执行{fmt(b.executed)}万元，执行率{fmt_percent(b.rate)}" in rb.body()
+    # 资金下达明细 -> 资金到位情况表
+    allocs = [a for a in ev.input.budget.allocations if a.document or a.subtotal is not None]
+    alloc_tables = rb.table_with_header("序号")
+    if allocs:
+        assert len(alloc_tables) == 1
+        docs = [r[1] for r in alloc_tables[0][1:] if r[0] != "合计"]
+        assert docs == [a.document for a in allocs]
+        subtotals = [r[5] for r in alloc_tables[0][1:] if r[0] != "合计"]
+        assert subtotals == [fmt(a.subtotal) if a.subtotal is not None else fmt(sum(
+            v for v in (a.central, a.provincial, a.local) if v is not None)) for a in allocs]
+    else:
+        assert not alloc_tables
+    # every amount in 万元 the report states is a budget or allocation figure, or the unit's own text
+    figures = {fmt(v) for line in ev.input.budget.lines.values() for v in (line.initial, line.annual, line.executed)
+               if v is not None}
+    figures |= {fmt(v) for v in (b.annual, b.executed, b.initial) if v is not None}
+    if b.annual is not None and b.executed is not None:
+        figures.add(fmt(b.annual - b.executed))
+    for a in ev.input.budget.allocations:
+        figures |= {fmt(v) for v in (a.central, a.provincial, a.local, a.subtotal) if v is not None}
+    if allocs:
+        figures.add(fmt(sum((a.subtotal or Decimal(0)) for a in allocs)))
+    user = " ".join([s.content or "" for s in ev.input.snippets.values()]
+                    + [ind.source.text(k) for ind in ev.indicators for k in ("explanation", "deviation", "target",
+                                                                             "actual")]
+                    + [ev.info.goal, ev.info.goal_done])
+    for m in re.finditer(r"(\d+(?:\.\d+)?)万元", rb.body()):
+        assert m.group(1) in figures or m.group(0) in user, m.group(0)
+    # attachment: one 绩效自评表 from the name to 总分
+    annex = [t for t in rb.tables if t[0][0] in ("项目名称", "部门名称")]
     assert len(annex) == 1
-    ordered = [ind for g in ev.groups for child in g.children for ind in child.indicators]
-    assert len(annex[0]) == len(ordered) + 2
-    for ind, row in zip(ordered, annex[0][1:-1]):
-        assert row[2] == ind.name and row[5:7] == [fmt(ind.weight), fmt_score(ind.final)], ind.name
-    last = annex[0][-1]
+    annex = annex[0]
+    if annex[-1][0].startswith(("填报人", "联系电话")):  # the line under the form, inside it
+        note = annex.pop()
+        assert (ev.info.contact or ev.info.phone) and (ev.info.contact in note[0] and ev.info.phone in note[0])
+    head = next(i for i, r in enumerate(annex) if r[0] == "一级指标")
+    ordered = [(g, child, ind) for g in ev.groups for child in g.children for ind in child.indicators]
+    rows = annex[head + 1:-1]
+    assert len(rows) == len(ordered)
+    for (g, child, ind), row in zip(ordered, rows):
+        assert row[0] == f"{g.name}\n（{fmt(g.weight)}分）" and row[1] == f"{child.name}\n（{fmt(child.weight)}分）"
+        assert row[2] == ind.name, ind.name
+        if ind.status != "excluded":
+            assert row[5:7] == [fmt(ind.weight), fmt_score(ind.final)], ind.name
+        if ind.status in ("missed", "partial"):
+            assert row[7], f"偏差原因 empty for {ind.name}"
+    last = annex[-1]
     assert last[0] == "总分" and last[6] == fmt_score(ev.total) and ev.grade in last[7]
-    weights = sum(i.weight for i in ev.indicators) + b.weight
+    weights = sum(i.weight for i in ev.indicators if i.status != "excluded") + b.weight
     assert last[5] == fmt(weights)
-    info_table = next(t for t in rb.tables if t[0][0] in ("项目名称", "部门名称"))
-    budget_line = next(r for r in info_table if r[1] == "年度资金总额")
-    assert budget_line[2:5] == [fmt(b.initial), fmt(b.annual), fmt(b.executed)]
+    budget_line = next(r for r in annex if r[1] == "年度资金总额")
+    assert budget_line[3:5] == [fmt(b.annual), fmt(b.executed)]
     assert budget_line[6] == fmt_percent(b.rate)
     if b.weight > 0:
         assert budget_line[5] == fmt(b.weight) and budget_line[7] == fmt_score(b.score)
-        assert f"预算执行率为{fmt_percent(b.rate)}" in rb.body()
-
-
-
+    assert ev.info.year in rb.styled("附件标题")[0]

@@ -102,6 +102,10 @@ def test_reports_written_in_batch(tmp_path):
     result = _invoke(str(tmp_path), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.glob("*.docx")) == ["a_自评报告.docx", "b_自评报告.docx"]
+    from docx_schema import validate_docx
+
+    for report in out.glob("*.docx"):
+        assert validate_docx(report) == [], report.name
 
 
 def test_a_bug_in_one_file_does_not_stop_the_batch(tmp_path, monkeypatch):

@@ -429,6 +429,9 @@ def test_complete_run_writes_report_beside_the_workbook(tmp_path):
     assert result.ok and result.n_errors == 0
     assert result.report_path == tmp_path / "测试单位_自评报告.docx"
     assert result.report_path.is_file()
+    from docx_schema import validate_docx
+
+    assert validate_docx(result.report_path) == []
     assert f"{result.total:.2f}" in result.message and result.grade in result.message
     assert "Ctrl+S" in result.message
 

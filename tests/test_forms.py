@@ -65,7 +65,10 @@ def test_forms_are_scored_exactly(tmp_path, kind):
 def test_full_width_target_is_shown_normalised(tmp_path):
     _, _, outcome = _build(tmp_path, national_form())
     res = outcome.evaluation.indicators[1]
-    assert res.target_shown == "≥95%" and "≥95%" in res.note and "％" not in res.note
+    from xlreport.wording import wording
+
+    note = wording().indicator_note(res, outcome.evaluation.budget)  # 评分说明, from the wording layer
+    assert res.target_shown == "≥95%" and "95%" in note and "％" not in note and "９" not in note
 
 
 def test_sichuan_total_row_covers_the_indicators(tmp_path):
@@ -106,7 +109,7 @@ def test_unit_cells_are_unchanged_and_outputs_added(tmp_path, kind):
     assert all(ws.cell(r, sug + 1).value for r in rows)
     budget_row = next(r for r in range(1, header) if str(ws.cell(r, 2).value or "") in ("年度资金总额", "总额"))
     expected_budget = 9.23 if kind == "department" else 8.62
-    assert ws.cell(budget_row, sug).value == expected_budget and "预算执行率" in ws.cell(budget_row, sug + 1).value
+    assert ws.cell(budget_row, sug).value == expected_budget and "执行率" in ws.cell(budget_row, sug + 1).value
     total_row = next(r for r in range(header, ws.max_row + 1) if ws.cell(r, 1).value in ("总分", "合计"))
     assert ws.cell(total_row, sug).value is not None
     # the form's own empty cells are filled: 满意度's 得分, the 执行率 and (national) the 总分
@@ -298,12 +301,12 @@ def test_rate_typed_as_a_fraction_in_a_general_cell_of_the_rate_column(tmp_path)
 
 
 def test_report_lists_every_budget_row_of_the_form(tmp_path):
-    from xlreport.report.context import report_context
+    from xlreport.report.context import base_context
 
     _, _, outcome = _build(tmp_path, department_form())
-    budget = report_context(outcome.evaluation)["budget"]
+    budget = base_context(outcome.evaluation)["budget"]
     assert [row["label"] for row in budget["lines"]] == [
-        "年度资金总额", "其中：当年财政拨款", "政府性基金预算拨款", "其他资金", "基本支出", "项目支出"]
+        "年度资金总额", "其中：当年财政拨款", "政府性基金预算拨款", "其他资金", "其中：基本支出", "项目支出"]
     assert "基本支出" not in budget["parts"] and "政府性基金预算拨款50万元" in budget["parts"]
 
 

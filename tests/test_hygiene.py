@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from xlreport.report.fastdocx import cache_dir
+from xlreport.wording.cache import cache_dir
 
 TESTS = Path(__file__).parent
 

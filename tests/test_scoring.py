@@ -1,23 +1,37 @@
-"""Scoring by SPEC §4, end to end from a filled template file."""
+"""Scoring: the rules, on in-memory inputs (a filled template's grid, or rows built by hand).
+
+A few tests keep a saved file where the file itself matters (number formats set through
+openpyxl, a rate typed into an output cell and read back)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from factory import make_workbook, simple_indicators
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from factory import make_workbook, simple_indicators
 from xlreport.pipeline import build_file
 from xlreport.scoring import round2
 
 
-def evaluate(tmp_path, **kwargs):
-    path = make_workbook(tmp_path / "wb.xlsx", **kwargs)
-    outcome = build_file(path, write=False)
-    assert outcome.failure is None, outcome.failure
-    return outcome.evaluation
+def evaluate(tmp_path, report_type=None, **kwargs):
+    """Score a filled template without writing it: the grid goes straight to the reader."""
+    from factory import make_grid
+
+    from xlreport.pipeline import score_grid
+
+    args = (report_type,) if report_type else ()
+    evaluation, _ = score_grid(make_grid(*args, **kwargs))
+    return evaluation
+
+
+def note(res, ev=None):
+    """The workbook's 评分说明 for a result (written by the wording layer)."""
+    from xlreport.wording import wording
+
+    return wording().indicator_note(res, ev.budget if ev else None)
 
 
 def codes(ev):
@@ -69,13 +83,12 @@ def test_quantitative_rules(tmp_path, target, actual, unit, method, expected):
         item["method"] = method
     ev = evaluate(tmp_path, indicators=one(**item))
     res = ev.indicators[0]
-    assert res.final == Decimal(expected), (res.note, codes(ev))
+    assert res.final == Decimal(expected), (note(res, ev), codes(ev))
 
 
 def test_percent_formatted_number_cells(tmp_path):
-    from openpyxl import load_workbook
-
     from factory import indicator_columns
+    from openpyxl import load_workbook
 
     path = make_workbook(tmp_path / "wb.xlsx", indicators=one(target="≥95%", actual=0.975))
     wb = load_workbook(path)
@@ -85,7 +98,7 @@ def test_percent_formatted_number_cells(tmp_path):
     wb.save(path)
     ev = build_file(path, write=False).evaluation
     assert ev.indicators[0].final == Decimal(90)
-    assert "97.5%" in ev.indicators[0].note
+    assert "97.5%" in note(ev.indicators[0], ev)
 
 
 @pytest.mark.parametrize("actual,degree,expected,status", [
@@ -179,7 +192,9 @@ def test_budget_rate_as_indicator_threshold(tmp_path):
     ev = evaluate(tmp_path, indicators=items, budget={"年度资金总额": (100, 100, 80.62)}, budget_weight=0)
     res = by_name(ev, "预算执行率")
     assert res.final == Decimal(0)
-    assert "80.62%" in res.report_sentence and "0分" in res.report_sentence
+    text = note(res, ev)
+    assert "80.62%" in text and "不得分" in text, text
+    assert res.rule == "threshold" and res.miss == "below"
     assert ev.budget.rate == Decimal("80.62")
 
 
@@ -252,9 +267,9 @@ def test_half_up_in_scores(tmp_path):
 
 
 # Properties ---------------------------------------------------------------------------
-from xlreport.model import IndicatorRow, Field, Ref  # noqa: E402
 from xlreport.grid import RawCell  # noqa: E402
-from xlreport.scoring import score_indicator, _Ctx, BudgetResult  # noqa: E402
+from xlreport.model import Field, IndicatorRow, Ref  # noqa: E402
+from xlreport.scoring import BudgetResult, _Ctx, score_indicator  # noqa: E402
 
 OPS = ["≥", "≤", ">", "<", "="]
 
@@ -272,7 +287,7 @@ def _row(target, actual, weight, method=None):
     return IndicatorRow(3, "产出指标", "数量指标", None, None, cells)
 
 
-_CTX_BUDGET = BudgetResult(None, None, None, None, Decimal(0), "比例", None, None, "")
+_CTX_BUDGET = BudgetResult(None, None, None, None, Decimal(0), "比例", None, None)
 decimals = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
 weights = st.decimals(min_value=Decimal("0.5"), max_value=100, places=1)
 
@@ -312,7 +327,6 @@ def test_rate_quoted_in_prose_must_match_budget(tmp_path):
 
 def test_rate_typed_into_output_cell_is_checked_once(tmp_path):
     import openpyxl
-
     from factory import find_label
 
     path = make_workbook(tmp_path / "wb.xlsx", budget={"年度资金总额": (100, 100, 80.62)})
@@ -345,7 +359,6 @@ def test_nature_column(tmp_path):
 
 def test_allocation_subtotal_checked(tmp_path):
     import openpyxl
-
     from factory import find_label
 
     path = make_workbook(tmp_path / "wb.xlsx")
@@ -417,3 +430,56 @@ def test_error_count_counts_real_errors_only(tmp_path):
     ev = evaluate(tmp_path, indicators=items)
     assert [p.code for p in ev.errors] == ["weight-invalid"]
     assert any(p.code == "score-incomplete" and "1个错误" in p.message for p in ev.problems)
+
+
+# Typed verdicts and their wording ---------------------------------------------------------
+from xlreport.model import Degree, Kind, Method, Miss, Rule, Status  # noqa: E402
+
+_VERDICTS = [
+    # target, actual, method, status, rule, miss, kind, share
+    ("≥90%", "88.36%", None, Status.MISSED, Rule.RATIO, Miss.BELOW, Kind.NUMBER, "0.9817777777777777777777777778"),
+    ("≤100%", "122.71%", None, Status.MISSED, Rule.RATIO, Miss.ABOVE, Kind.NUMBER, None),
+    ("≥90%", "80%", "达标", Status.MISSED, Rule.THRESHOLD, Miss.BELOW, Kind.NUMBER, "0"),
+    ("6-9个月", "12", None, Status.MISSED, Rule.RATIO, Miss.ABOVE, Kind.RANGE, "0.75"),
+    ("≥20", "33", None, Status.EXCEEDED, Rule.FULL, None, Kind.NUMBER, "1"),
+    ("≥95%", "97%", None, Status.MET, Rule.FULL, None, Kind.NUMBER, "1"),
+    ("完善", "基本完善", None, Status.PARTIAL, Rule.DEGREE, None, Kind.TEXT, "0.7"),
+    ("≥80%", "缺省", None, Status.DEFAULT, Rule.DEFAULT_FULL, None, Kind.NUMBER, "1"),
+]
+
+
+@pytest.mark.parametrize("target,actual,method,status,rule,miss,kind,share", _VERDICTS)
+def test_verdicts_are_typed(target, actual, method, status, rule, miss, kind, share):
+    res = score_indicator(_row(target, actual, "10", method), _Ctx([], "满分", _CTX_BUDGET))
+    assert (res.status, res.rule, res.miss, res.kind) == (status, rule, miss, kind)
+    assert isinstance(res.method, Method)
+    if share is not None:
+        assert res.share == Decimal(share)
+    assert res.target is not None and res.actual is not None  # the parsed values travel with the verdict
+    assert not hasattr(res, "note") and not hasattr(res, "report_sentence")  # no sentences in scoring
+
+
+def test_qualitative_degree_is_an_enum():
+    res = score_indicator(_row("完善", "基本完善", "10"), _Ctx([], "满分", _CTX_BUDGET))
+    assert res.degree is Degree.PARTLY and res.degree == "部分达成"
+
+
+@pytest.mark.parametrize("target,actual,method,expected", [
+    ("≥90%", "88.36%", None, "实际完成88.36%，低于年度指标值90%，按完成比例得9.82分（分值10分）。"),
+    ("≤100%", "122.71%", None, "实际完成122.71%，超过100%的上限，按完成比例得8.15分（分值10分）。"),
+    ("≥90%", "80%", "达标", "实际完成80%，低于年度指标值90%，按达标法不得分。"),
+    ("6-9个月", "12", None, "实际完成12个月，超过9个月的上限，按完成比例得7.50分（分值10分）。"),
+    ("≥20", "33", None, "实际完成33，大幅超过年度指标值20，得满分10分。"),
+    ("≥95%", "97%", None, "实际完成97%，达到年度指标值（≥95%），得满分10分。"),
+    ("6-9个月", "7", None, "实际完成7个月，在6个月至9个月的区间内，得满分10分。"),
+    ("≤10天", "8天", None, "实际完成8天，未超过10天的上限，得满分10分。"),
+    ("完善", "基本完善", None, "实际完成情况为“基本完善”，判定为部分达成，按分值的70%得7分。"),
+    ("显著提升", "显著提升", None, "实际完成情况与年度指标值“显著提升”一致，判定为达成，得满分10分。"),
+    ("≥80%", "缺省", None, "实际完成值为缺省，按缺省处理得满分10分。请在完成情况说明中写明缺省原因。"),
+    ("≥９５％", "97%", None, "实际完成97%，达到年度指标值（≥95%），得满分10分。"),
+])
+def test_workbook_note_reads_naturally(target, actual, method, expected):
+    from xlreport.wording import wording
+
+    res = score_indicator(_row(target, actual, "10", method), _Ctx([], "满分", _CTX_BUDGET))
+    assert wording().indicator_note(res) == expected

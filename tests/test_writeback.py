@@ -337,11 +337,27 @@ def test_text_starting_with_equals_stays_text(tmp_path):
     assert cell.data_type == "s" and cell.value == "=SUM(A2:A3) 是指标名称"
 
 
+def test_office_wording_reaches_the_workbook_notes(tmp_path):
+    """--templates: an office's 评分说明.j2 writes the workbook's 评分说明 column."""
+    path = make_workbook(tmp_path / "wb.xlsx")
+    templates = tmp_path / "tpl"
+    templates.mkdir()
+    (templates / "评分说明.j2").write_text("{{ v.name }}：得{{ v.score }}分（{{ v.status }}）。", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(path), "--templates", str(templates), "--no-report"])
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(path)["绩效指标"]
+    header, cols = indicator_columns(ws)
+    notes = [ws.cell(r, cols["note"]).value for r in range(header + 1, ws.max_row + 1)
+             if ws.cell(r, cols["name"]).value]
+    first = simple_indicators()[0]["name"]
+    assert notes and notes[0].startswith(f"{first}：得") and notes[0].endswith("（met）。"), notes
+
+
 def test_broken_report_template_keeps_the_written_workbook(tmp_path):
     path = make_workbook(tmp_path / "wb.xlsx")
     templates = tmp_path / "tpl"
     templates.mkdir()
-    (templates / "gen_结论.j2").write_text("{% if %}", encoding="utf-8")
+    (templates / "自评结论.j2").write_text("{% if %}", encoding="utf-8")
     result = CliRunner().invoke(main, ["build", str(path), "--templates", str(templates)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output

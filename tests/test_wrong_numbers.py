@@ -71,16 +71,19 @@ def test_implausible_wan_yuan_amount_is_an_error(tmp_path):
 def test_targets_are_shown_normalised(tmp_path, target, unit, shown):
     ev = evaluate(tmp_path, indicators=one(target=target, unit=unit, actual="100%"))
     res = ev.indicators[0]
-    assert res.target_shown == shown and shown in res.note
-    assert "%%" not in res.note and "百分比%" not in res.note and "％" not in res.note
+    from xlreport.wording import wording
+
+    note = wording().indicator_note(res, ev.budget)  # 评分说明, from the wording layer
+    assert res.target_shown == shown and shown in note
+    assert "%%" not in note and "百分比%" not in note and "％" not in note
 
 
 def test_year_typed_as_a_date_is_the_year(tmp_path):
     ev = evaluate(tmp_path, info={"评价年度": dt.datetime(2022, 1, 1)})
     assert ev.info.year == "2022"
-    from xlreport.report.context import report_context
+    from xlreport.report.context import base_context
 
-    assert report_context(ev)["year"] == "2022"
+    assert base_context(ev)["year"] == "2022"
 
 
 def test_fraction_in_a_general_cell_against_a_percent_target_is_an_error(tmp_path):

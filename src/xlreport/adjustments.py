@@ -92,7 +92,7 @@ def is_deviated(ratio: Decimal, lower_is_better: bool, profile: RulesProfile) ->
 
 def apply_deviations(results: list[IndicatorResult], profile: RulesProfile,
                      problems: list[Problem] | None = None) -> list[Adjustment]:
-    """Deduct from every deviated indicator's 建议得分 and 自评得分; their notes say so."""
+    """Deduct from every deviated indicator's 建议得分 and 自评得分; their sentences say so."""
     rule = profile.deviation
     if rule is None:
         return []
@@ -109,9 +109,7 @@ def apply_deviations(results: list[IndicatorResult], profile: RulesProfile,
         res.final = after
         if res.suggested is not None:
             res.suggested = max(Decimal(0), _round2(res.suggested - rule.points))
-        res.note = f"{res.note}{adj.text}"
-        res.report_sentence = f"{res.report_sentence}{adj.text}"
-        res.adjustments.append(adj)
+        res.adjustments.append(adj)  # the wording layer prints it after the indicator's sentence
         found.append(adj)
         if problems is not None:
             ref = res.source.field("actual").ref
@@ -157,13 +155,12 @@ def apply_cap(total: Decimal, rate: Decimal, profile: RulesProfile) -> Adjustmen
 
 def note_cap(adj: Adjustment, budget: BudgetResult, results: list[IndicatorResult]) -> None:
     """The cap also belongs in the 评分说明 of whatever scores the execution rate."""
-    budget.note = f"{budget.note}{adj.text}" if budget.note else adj.text
+    budget.adjustments.append(adj)
     from .scoring import is_budget_rate_name
 
     for res in results:
         if is_budget_rate_name(res.name):
-            res.note = f"{res.note}{adj.text}"
-            res.report_sentence = f"{res.report_sentence}{adj.text}"
+            res.adjustments.append(adj)
 
 
 __all__ = ["Adjustment", "AdjustmentKind", "apply_cap", "apply_deviations", "apply_total_rules", "is_deviated",

@@ -94,8 +94,9 @@ def _total_note(ev: Evaluation, form: FormLayout) -> str:
     return f"评价等级“{ev.grade}”{remark}"
 
 
-def form_writes(ev: Evaluation, form: FormLayout, plan: WritePlan) -> list[list]:
-    """Plan the form's write-back; returns the ``_meta`` rows recording the cells filled."""
+def form_writes(ev: Evaluation, form: FormLayout, plan: WritePlan, words) -> list[list]:
+    """Plan the form's write-back; returns the ``_meta`` rows recording the cells filled.
+    ``words`` is the wording layer (:class:`xlreport.planner.Sentences`) that says 评分说明."""
     sheet = form.sheet
     sug, note = form.output_cols["suggested"], form.output_cols["note"]
     filled: list[list] = []
@@ -117,7 +118,7 @@ def form_writes(ev: Evaluation, form: FormLayout, plan: WritePlan) -> list[list]
         row = res.source.row
         written.add(row)
         plan.writes.append(CellWrite(sheet, row, sug, _num(res.suggested), FORMAT_SCORE))
-        plan.writes.append(CellWrite(sheet, row, note, res.note))
+        plan.writes.append(CellWrite(sheet, row, note, words.indicator_note(res, ev.budget)))
         fill(res.source.cells.get("stated_score"), _num(res.final), FORMAT_SCORE)
     for row in range(form.header_row + 1, form.last_row + 1):
         if row not in written:  # rows that are no longer indicators keep no stale output
@@ -128,7 +129,8 @@ def form_writes(ev: Evaluation, form: FormLayout, plan: WritePlan) -> list[list]
         budget = ev.budget
         score = _num(budget.score) if budget.weight > 0 else None
         plan.writes.append(CellWrite(sheet, form.budget_row, sug, score, FORMAT_SCORE))
-        plan.writes.append(CellWrite(sheet, form.budget_row, note, budget.note or None))
+        plan.writes.append(CellWrite(sheet, form.budget_row, note, words.budget_note(budget) if budget.weight > 0
+                                     else None))
         if budget.rate is not None:
             fill(form.stated.get("budget_rate"), float((budget.rate / 100).quantize(Decimal("0.0001"))),
                  FORMAT_PERCENT)

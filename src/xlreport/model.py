@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .grid import RawCell, a1
@@ -160,19 +161,95 @@ class WorkbookInput:
 
 
 # Result --------------------------------------------------------------------------------
+# Verdicts are typed; every sentence about them is written by the wording layer
+# (xlreport.wording), never by scoring. The enums compare equal to their plain values.
+class Status(StrEnum):
+    MET = "met"
+    EXCEEDED = "exceeded"  # met, and far beyond the target (asks for an explanation)
+    MISSED = "missed"
+    PARTIAL = "partial"  # 定性 部分达成
+    DEFAULT = "default"  # 缺省, scored in full
+    EXCLUDED = "excluded"  # 缺省, left out of the total (折算)
+    ERROR = "error"
+
+
+class Method(StrEnum):
+    RATIO = "比例"
+    THRESHOLD = "达标"
+    QUALITATIVE = "定性"
+
+
+class Kind(StrEnum):
+    """What was compared."""
+
+    NUMBER = "number"  # one bound or an exact value
+    RANGE = "range"
+    RELATIVE = "relative"  # against last year
+    TEXT = "text"  # a qualitative target
+    BUDGET_RATE = "budget_rate"  # 预算执行率, taken from the budget figures
+
+
+class Degree(StrEnum):
+    ACHIEVED = "达成"
+    PARTLY = "部分达成"
+    NOT_ACHIEVED = "未达成"
+
+
+class Miss(StrEnum):
+    """On which side of the target a quantitative value fell short."""
+
+    BELOW = "below"  # under a lower bound (≥, >, the low end of a range, short of an exact value)
+    ABOVE = "above"  # over an upper bound (≤, <, the high end of a range, beyond an exact value)
+
+
+class Rule(StrEnum):
+    """Which scoring rule gave the suggested score."""
+
+    FULL = "full"  # target met: full marks
+    RATIO = "ratio"  # 比例: weight × share
+    THRESHOLD = "threshold"  # 达标: missed, 0 points
+    DEGREE = "degree"  # 定性: weight × the degree's share
+    DEFAULT_FULL = "default_full"  # 缺省: full marks
+    DEFAULT_EXCLUDED = "default_excluded"  # 缺省: not counted, total rescaled
+    NONE = "none"  # not scored (an error)
+
+
+class Blocker(StrEnum):
+    """Why an indicator could not be scored (the wording layer says it in words)."""
+
+    METHOD_INVALID = "method_invalid"
+    TARGET_CELL = "target_cell"
+    TARGET_MISSING = "target_missing"
+    TARGET_UNREADABLE = "target_unreadable"
+    ACTUAL_CELL = "actual_cell"
+    ACTUAL_MISSING = "actual_missing"
+    ACTUAL_UNREADABLE = "actual_unreadable"
+    WEIGHT_INVALID = "weight_invalid"
+    NOT_COMPARABLE = "not_comparable"
+    DEGREE_INVALID = "degree_invalid"
+    DEGREE_UNKNOWN = "degree_unknown"
+    MANUAL_INVALID = "manual_invalid"
+
+
 @dataclass
 class IndicatorResult:
     source: IndicatorRow
-    method: str  # 比例 / 达标 / 定性
-    status: str  # met / exceeded / missed / partial / default / excluded / error
+    method: Method
+    status: Status
     weight: Decimal | None
     suggested: Decimal | None
     final: Decimal | None
-    note: str  # 评分说明: one plain sentence for the workbook
-    report_sentence: str  # the scoring sentence the report prints after 完成情况说明
-    degree: str | None = None  # for 定性: 达成 / 部分达成 / 未达成
+    rule: Rule = Rule.NONE
+    kind: Kind = Kind.NUMBER
+    degree: Degree | None = None  # 定性 (or a quantitative target scored as 定性)
+    share: Decimal | None = None  # suggested ÷ weight, as the rule gave it (before rounding)
+    miss: Miss | None = None  # quantitative, missed: which side
+    target: Any = None  # the parsed values.Target (None when unreadable)
+    actual: Any = None  # the parsed values.Actual (None when unreadable)
+    blocker: Blocker | None = None
     manual: bool = False
-    target_shown: str = ""  # the target and actual as the notes print them ("≥95%", "97.5%")
+    manual_reason: str = ""
+    target_shown: str = ""  # the target and actual as sentences print them ("≥95%", "97.5%")
     actual_shown: str = ""
     ratio: Decimal | None = None  # actual ÷ target of a met numeric target (for deviation rules)
     lower_is_better: bool = False  # the target is of the ≤ / < kind
@@ -217,7 +294,8 @@ class BudgetResult:
     method: str
     threshold: Decimal | None
     score: Decimal | None  # None when weight is 0 (the rate is scored as an indicator)
-    note: str
+    rule: Rule = Rule.NONE  # FULL / RATIO / THRESHOLD when scored here
+    adjustments: list[Adjustment] = field(default_factory=list)  # a profile's cap, noted where the rate is scored
 
 
 @dataclass
@@ -234,7 +312,6 @@ class Evaluation:
     complete: bool
     rescaled: bool  # 折算: defaults excluded and total scaled to 100
     problems: list[Problem]
-    generated_snippets: dict[str, str] = field(default_factory=dict)
     rules: RulesProfile | None = None  # the profile scored with (docs/rules.md)
     adjustments: list[Adjustment] = field(default_factory=list)  # deductions and caps applied, in order
 

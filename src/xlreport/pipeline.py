@@ -29,8 +29,10 @@ REPORT_SUFFIX = "_自评报告.docx"
 
 
 def score_grid(grid: BookGrid, now: datetime | None = None,
-               rules: RulesProfile | None = None) -> tuple[Evaluation, WritePlan]:
-    """Read, validate and score a workbook picture; plan what to write back.
+               rules: RulesProfile | None = None,
+               templates_dir: str | Path | None = None) -> tuple[Evaluation, WritePlan]:
+    """Read, validate and score a workbook picture; plan what to write back (its sentences in
+    the wording of ``templates_dir`` when an office gives one).
 
     ``rules``: a profile imposed by the caller (``--rules``, the mail processor's office
     profile); None lets the workbook's 评分规则 decide (ruleset.py, docs/rules.md).
@@ -39,6 +41,7 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
     from .reader import read_meta, read_workbook
     from .ruleset import MetaRules, choose_profile
     from .scoring import evaluate
+    from .wording import wording
 
     wb_input, problems, layout = read_workbook(grid)
     chosen = choose_profile(wb_input, MetaRules.from_meta(read_meta(grid)[2]), rules, problems)
@@ -47,7 +50,14 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
         from .form_writeback import check_stated_scores
 
         check_stated_scores(evaluation, layout.form)
-    return evaluation, make_plan(evaluation, layout, now)
+    if evaluation.complete:  # what the report will leave for the unit to write, as 提示
+        from .report.render import placeholder_problems
+
+        try:
+            evaluation.problems.extend(placeholder_problems(evaluation, templates_dir))
+        except XlreportError:
+            pass  # a broken report template is reported when the report is written
+    return evaluation, make_plan(evaluation, layout, now, wording(templates_dir))
 
 
 @dataclass
@@ -141,7 +151,7 @@ def build(book: Book, *, write: bool = True, report: bool = True, report_path: s
             from .rules import load_profile
 
             rules = load_profile(rules)
-        evaluation, plan = score_grid(book.read(), now, rules)
+        evaluation, plan = score_grid(book.read(), now, rules, templates_dir)
         outcome = BuildOutcome(book.source, exit_code_for(evaluation), evaluation)
         if write:
             outcome.workbook_path = book.write(plan)

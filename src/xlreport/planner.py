@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from . import schema
 from ._version import __version__
@@ -59,7 +60,16 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=key)
 
 
-def _indicator_writes(ev: Evaluation, layout: Layout, plan: WritePlan) -> None:
+class Sentences(Protocol):
+    """What the planner asks the wording layer (xlreport.wording, Jinja2 templates an office may
+    override) to say; passed in by the pipeline so the core stays free of template engines."""
+
+    def indicator_note(self, result, budget=None) -> str: ...
+
+    def budget_note(self, budget) -> str: ...
+
+
+def _indicator_writes(ev: Evaluation, layout: Layout, plan: WritePlan, words: Sentences) -> None:
     sheet = layout.sheet_names.get(schema.SHEET_INDICATORS)
     header_row = layout.indicator_header_row
     if not sheet or not header_row:
@@ -80,7 +90,7 @@ def _indicator_writes(ev: Evaluation, layout: Layout, plan: WritePlan) -> None:
             "suggested": (_num(res.suggested), FORMAT_SCORE),
             "final": (_num(res.final), FORMAT_SCORE),
             "rate": (_rate(res.final, res.weight), FORMAT_PERCENT),
-            "note": (res.note, None),
+            "note": (words.indicator_note(res, ev.budget), None),
         }
         for key, (value, number_format) in values.items():
             plan.writes.append(CellWrite(sheet, row, cols[key], value, number_format))
@@ -141,7 +151,7 @@ def _adjustment_row(adj) -> list:
             f"指标“{adj.subject}”{adj.text}{where}"]
 
 
-def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
+def scores_sheet(ev: Evaluation, now: datetime, words: Sentences) -> OutputSheet:
     info = ev.input.info
     rows: list[list] = [
         [f"{info.project or '（未填项目名称）'} 绩效自评评分结果"],
@@ -153,7 +163,7 @@ def scores_sheet(ev: Evaluation, now: datetime) -> OutputSheet:
             _group_rows(g2, rows, 1)
     if ev.budget.weight > 0:
         rows.append(["预算执行率", "预算执行", _num(ev.budget.weight), _num(ev.budget.score),
-                     _rate(ev.budget.score, ev.budget.weight), ev.budget.note])
+                     _rate(ev.budget.score, ev.budget.weight), words.budget_note(ev.budget)])
     for adj in ev.adjustments:  # every rule a profile applied, as its own line
         rows.append(_adjustment_row(adj))
     weight_total = sum((g.weight for g in ev.groups), Decimal(0)) + ev.budget.weight
@@ -230,18 +240,20 @@ def _clean(value):
     return _ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
-def make_plan(ev: Evaluation, layout: Layout, now: datetime | None = None) -> WritePlan:
+def make_plan(ev: Evaluation, layout: Layout, now: datetime | None, words: Sentences) -> WritePlan:
+    """The writes for one evaluation; 评分说明 and the other sentences come from ``words``
+    (the wording layer, which an office's ``--templates`` folder overrides)."""
     plan = WritePlan()
     form = layout.form
     if form is not None:  # an official one-sheet 自评表 (form_writeback.py)
         from .form_writeback import form_writes
 
-        filled = form_writes(ev, form, plan)
+        filled = form_writes(ev, form, plan, words)
     else:
-        _indicator_writes(ev, layout, plan)
+        _indicator_writes(ev, layout, plan, words)
     _budget_writes(ev, plan)
     _marks(ev, plan)
-    plan.sheets = [scores_sheet(ev, now or datetime.now()), problems_sheet(ev), meta_sheet(ev)]
+    plan.sheets = [scores_sheet(ev, now or datetime.now(), words), problems_sheet(ev), meta_sheet(ev)]
     if form is not None:
         plan.sheets[-1].rows.extend(filled)
     plan.writes = [replace(w, value=_clean(w.value)) for w in plan.writes]

@@ -109,6 +109,7 @@ CATALOGUE: dict[str, ProblemType] = dict([
     _t("rules-cap-no-rate", E, "无法按执行率限制总分", "评分规则“{rules}”按预算执行率限制总分，但无法计算预算执行率。请在预算执行表填写年度资金总额的全年预算数和全年执行数。"),
     _t("rules-capped", I, "总分受执行率限制", "{text}（评分规则“{rules}”）"),
     _t("rules-deviation", I, "偏差扣分", "指标“{name}”{text}（评分规则“{rules}”）"),
+    _t("report-placeholder", I, "报告留有待填写内容", "自评报告“{section}”部分留有待填写内容（{what}），已在报告中以黄色突出显示。请在工作簿中补充后重新生成，或直接在报告中补写。"),
     # Result
     _t("score-incomplete", I, "总分不完整", "存在{count}个错误，总分不完整。请先修正错误。"),
 ])

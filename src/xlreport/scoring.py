@@ -16,13 +16,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from . import schema
 from .grid import RawCell
 from .model import (
+    Blocker,
     BudgetInput,
     BudgetResult,
+    Degree,
     Evaluation,
     Field,
     GroupResult,
     IndicatorResult,
     IndicatorRow,
+    Kind,
+    Method,
+    Miss,
+    Rule,
+    Status,
     WorkbookInput,
 )
 from .problems import Level, Problem, problem
@@ -147,22 +154,18 @@ def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool)
                                 computed=fmt_percent(rate)))
     threshold = budget.threshold if budget.threshold is not None else Decimal(90)
     score: Decimal | None = None
-    note = ""
-    if budget.weight > 0:
-        if rate is None:
-            note = "缺少预算数，无法计算执行率。"
-        elif budget.method == "达标":
+    rule = Rule.NONE
+    if budget.weight > 0 and rate is not None:
+        if budget.method == "达标":
             score = budget.weight if rate >= threshold else Decimal(0)
-            verdict = "达到" if rate >= threshold else "低于"
-            note = (f"预算执行率{fmt_percent(rate)}，{verdict}{fmt(threshold)}%的标准，"
-                    f"得{fmt_score(score)}分。")
+            rule = Rule.FULL if rate >= threshold else Rule.THRESHOLD
         else:
             # the exact ratio, rounded once (rounding the displayed rate first could move a cent)
             score = round2(budget.weight * min(executed / annual, Decimal(1)))
-            note = f"预算执行率{fmt_percent(rate)}，按比例得{fmt_score(score)}分（分值{fmt(budget.weight)}分）。"
+            rule = Rule.FULL if score == budget.weight else Rule.RATIO
     return BudgetResult(annual=annual, executed=executed, initial=initial, rate=rate,
                         weight=budget.weight, method=budget.method, threshold=threshold,
-                        score=score, note=note)
+                        score=score, rule=rule)
 
 
 def _exact_rate(budget: BudgetResult) -> Decimal:
@@ -209,9 +212,9 @@ def _display_target(target: Target, unit_col: str) -> str:
     return display_text(target.text)
 
 
-def _error_result(row: IndicatorRow, weight: Decimal | None, method: str, why: str) -> IndicatorResult:
-    return IndicatorResult(source=row, method=method, status="error", weight=weight, suggested=None,
-                           final=None, note=f"无法评分：{why}", report_sentence="")
+def _error_result(row: IndicatorRow, weight: Decimal | None, method: str | None, why: Blocker) -> IndicatorResult:
+    return IndicatorResult(source=row, method=Method(method or "比例"), status=Status.ERROR, weight=weight,
+                           suggested=None, final=None, blocker=why)
 
 
 def _infer_degree(target: Target, actual_text: str) -> str | None:
@@ -227,6 +230,17 @@ def _infer_degree(target: Target, actual_text: str) -> str | None:
     if any(word in text for word in POSITIVE_WORDS):
         return "达成"
     return None
+
+
+def miss_side(target: Target, a: Decimal) -> Miss:
+    """Below a lower bound or above an upper one (for the wording: 未达到 / 超过上限)."""
+    if target.kind == "range":
+        return Miss.BELOW if target.low is not None and a < target.low else Miss.ABOVE
+    if target.op in (Op.LE, Op.LT):
+        return Miss.ABOVE
+    if target.op in (Op.GE, Op.GT) or target.value is None:
+        return Miss.BELOW
+    return Miss.BELOW if a < target.value else Miss.ABOVE
 
 
 def _compare(target: Target, a: Decimal) -> tuple[bool, Decimal | None]:
@@ -312,11 +326,19 @@ def _relative(target: Target, actual: Actual, last_year: Decimal | None) -> tupl
 
 
 def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
-    """Score one row; the result carries the target and actual as its sentences show them."""
-    shown: dict[str, str] = {}
+    """Score one row into a typed verdict, with the target and actual as sentences show them."""
+    shown: dict[str, object] = {}
     result = _score_indicator(row, ctx, shown)
-    result.target_shown = shown.get("target", "")
-    result.actual_shown = shown.get("actual", "")
+    result.target_shown = str(shown.get("target", ""))
+    result.actual_shown = str(shown.get("actual", ""))
+    if result.target is None:
+        result.target = shown.get("target_parsed")
+    if result.actual is None:
+        result.actual = shown.get("actual_parsed")
+    if result.kind is Kind.NUMBER and isinstance(result.target, Target):
+        result.kind = Kind(result.target.kind)
+    if is_budget_rate_name(row.name):
+        result.kind = Kind.BUDGET_RATE
     return result
 
 
@@ -354,15 +376,15 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
             method = f_method.text
         else:
             _p(ctx, "method-invalid", f_method, name=name, value=f_method.text)
-            return _error_result(row, weight, "比例", "评分方法无效")
+            return _error_result(row, weight, "比例", Blocker.METHOD_INVALID)
 
     # Target
     f_target = _constant_formula_as_text(f_target)
     if unusable(f_target):
-        return _error_result(row, weight, method or "比例", "指标值单元格有误")
+        return _error_result(row, weight, method or "比例", Blocker.TARGET_CELL)
     if f_target.is_blank:
         _p(ctx, "target-missing", f_target, name=name)
-        return _error_result(row, weight, method or "比例", "未填写指标值")
+        return _error_result(row, weight, method or "比例", Blocker.TARGET_MISSING)
     target = parse_target(f_target.value, f_target.raw.number_format, nature, unit_col or None)
     declared_op = nature_op(nature) if nature else None
     typed_op = written_op(f_target.value, f_target.raw.number_format)
@@ -371,7 +393,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
     if declared_op is Op.RANGE and target.kind != "range":
         _p(ctx, "target-unreadable", f_target, name=name, value=f_target.text,
            reason="指标性质为“区间”，但指标值不是“6-9”这样的区间")
-        return _error_result(row, weight, method or "比例", "指标值无法识别")
+        return _error_result(row, weight, method or "比例", Blocker.TARGET_UNREADABLE)
     if target.kind == "text" and method in ("比例", "达标"):
         _p(ctx, "method-not-applicable", f_method, name=name, value=target.text, method=method)
         method = "定性"
@@ -379,11 +401,12 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         method = "定性" if target.kind == "text" else ctx.rules.method
     target_shown = _display_target(target, unit_col)
     shown["target"] = target_shown
+    shown["target_parsed"] = target
 
     # Actual
     budget_rate = is_budget_rate_name(row.name)
     if unusable(f_actual):
-        return _error_result(row, weight, method, "实际完成值单元格有误")
+        return _error_result(row, weight, method, Blocker.ACTUAL_CELL)
     if budget_rate and ctx.budget.rate is not None:
         computed = ctx.budget.rate
         if not f_actual.is_blank:
@@ -395,7 +418,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         actual = Actual(fmt_percent(computed), "number", computed, "%")
     elif f_actual.is_blank:
         _p(ctx, "actual-missing", f_actual, name=name)
-        return _error_result(row, weight, method, "未填写实际完成值")
+        return _error_result(row, weight, method, Blocker.ACTUAL_MISSING)
     else:
         actual = parse_actual(f_actual.value, f_actual.raw.number_format, unit_col or None)
         if actual.kind == "text" and target.kind == "number" and target.value == 0 \
@@ -403,9 +426,10 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
             actual = Actual(actual.text, "number", Decimal(0), target.unit)  # '未发生' against a target of 0
     actual_shown = _display_actual(actual, target)
     shown["actual"] = actual_shown
+    shown["actual_parsed"] = actual
 
     if weight is None:
-        return _error_result(row, None, method, "分值无效")
+        return _error_result(row, None, method, Blocker.WEIGHT_INVALID)
 
     # 缺省
     if actual.kind == "na":
@@ -413,12 +437,10 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
             _p(ctx, "default-no-explanation", row.field("explanation") if row.field("explanation").ref else f_actual, name=name)
         if ctx.default_handling == "折算":
             _p(ctx, "default-rescaled", f_actual, name=name)
-            return IndicatorResult(row, method, "excluded", weight, None, None,
-                                   "实际完成值为缺省，按缺省处理，不计入总分（总分按100分折算）。",
-                                   "本项指标按缺省处理，不计入总分。")
-        result = IndicatorResult(row, method, "default", weight, weight, weight,
-                                 f"实际完成值为缺省，按缺省处理，得满分{fmt_score(weight)}分。",
-                                 "本项指标按缺省处理，得满分。")
+            return IndicatorResult(row, Method(method), Status.EXCLUDED, weight, None, None,
+                                   rule=Rule.DEFAULT_EXCLUDED)
+        result = IndicatorResult(row, Method(method), Status.DEFAULT, weight, weight, weight,
+                                 rule=Rule.DEFAULT_FULL, share=Decimal(1))
         return _apply_manual(result, row, ctx, None)
 
     degree: str | None = None
@@ -428,13 +450,13 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         if target.kind != "text" and actual.kind in ("number", "change") and method == "定性":
             met, _ = _quant_met(target, actual, row, ctx, name, f_actual)
             if met is None:
-                return _error_result(row, weight, method, "无法比较")
+                return _error_result(row, weight, method, Blocker.NOT_COMPARABLE)
             degree = "达成" if met else None
         given = f_degree.text if not f_degree.is_blank else ""
         if given:
             if given not in schema.DEGREES:
                 _p(ctx, "degree-invalid", f_degree, name=name, value=given)
-                return _error_result(row, weight, method, "达成程度无效")
+                return _error_result(row, weight, method, Blocker.DEGREE_INVALID)
             degree = given
         elif degree is None:
             if actual.kind == "text" or target.kind == "text":
@@ -443,66 +465,53 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
                 degree = "未达成"
         if degree is None:
             _p(ctx, "degree-unknown", f_degree if f_degree.ref else f_actual, name=name, value=actual.text)
-            return _error_result(row, weight, "定性", "请选择达成程度")
+            return _error_result(row, weight, "定性", Blocker.DEGREE_UNKNOWN)
         share = ctx.rules.shares[degree]
         suggested = round2(weight * share)
-        status = "met" if degree == "达成" else ("partial" if degree == "部分达成" else "missed")
-        if degree == "达成":
-            note = f"实际完成情况为“{actual_shown}”，判定为达成，得满分{fmt_score(suggested)}分。"
-            sentence = "根据评分标准，本项指标得满分。"
-        else:
-            note = (f"实际完成情况为“{actual_shown}”，判定为{degree}，"
-                    f"按分值的{fmt(share * HUNDRED)}%得{fmt_score(suggested)}分。")
-            sentence = f"本项指标{degree}，根据评分标准，本项指标得{fmt_score(suggested)}分。"
-            if row.field("deviation").is_blank:
-                _p(ctx, "deviation-missing", row.field("deviation") if row.field("deviation").ref else f_actual,
-                   name=name, target=target_shown, actual=actual_shown)
-        result = IndicatorResult(row, "定性", status, weight, suggested, suggested, note, sentence, degree=degree)
+        status = Status.MET if degree == "达成" else (Status.PARTIAL if degree == "部分达成" else Status.MISSED)
+        if degree != "达成" and row.field("deviation").is_blank:
+            _p(ctx, "deviation-missing", row.field("deviation") if row.field("deviation").ref else f_actual,
+               name=name, target=target_shown, actual=actual_shown)
+        result = IndicatorResult(row, Method.QUALITATIVE, status, weight, suggested, suggested,
+                                 rule=Rule.DEGREE, degree=Degree(degree), share=share)
         return _apply_manual(result, row, ctx, degree)
 
     if actual.kind == "text":  # numeric target, words for actual (relative targets included)
         _p(ctx, "actual-unreadable", f_actual, name=name, value=actual.text, target=target_shown,
            reason="指标值是数值，实际完成值却不是数值")
-        return _error_result(row, weight, method, "实际完成值无法识别")
+        return _error_result(row, weight, method, Blocker.ACTUAL_UNREADABLE)
 
     if _percent_as_fraction(target, actual, method, ctx, name, f_actual, target_shown):
         return _error_result(row, weight, method, "实际完成值疑似把百分比写成了小数")
     met, share_missed = _quant_met(target, actual, row, ctx, name, f_actual)
     if met is None:
-        return _error_result(row, weight, method, "无法比较")
+        return _error_result(row, weight, method, Blocker.NOT_COMPARABLE)
     a_value = _converted_actual(target, actual)
+    miss: Miss | None = None
     if met:
-        exceeded = a_value is not None and _exceeded(target, a_value, ctx.rules)
         suggested = weight
-        if exceeded:
-            status = "exceeded"
-            note = f"实际完成{actual_shown}，大幅超过{target_shown}的目标，得满分{fmt_score(weight)}分。"
-            if row.field("deviation").is_blank:
-                _p(ctx, "exceeded-no-analysis", row.field("deviation") if row.field("deviation").ref else f_actual,
-                   name=name, target=target_shown, actual=actual_shown)
-        else:
-            status = "met"
-            note = f"实际完成{actual_shown}，达到{target_shown}的目标，得满分{fmt_score(weight)}分。"
-        sentence = "根据评分标准，本项指标得满分。"
+        share = Decimal(1)
+        rule = Rule.FULL
+        status = Status.EXCEEDED if a_value is not None and _exceeded(target, a_value, ctx.rules) else Status.MET
+        if status is Status.EXCEEDED and row.field("deviation").is_blank:
+            _p(ctx, "exceeded-no-analysis", row.field("deviation") if row.field("deviation").ref else f_actual,
+               name=name, target=target_shown, actual=actual_shown)
     else:
-        status = "missed"
+        status = Status.MISSED
+        if a_value is not None and target.kind in ("number", "range"):
+            miss = miss_side(target, a_value)
+        elif target.kind == "relative":
+            miss = Miss.ABOVE if target.op in (Op.LE, Op.LT) else Miss.BELOW
         if method == "达标":
-            suggested = Decimal(0)
-            note = f"实际完成{actual_shown}，未达到{target_shown}的标准，得0分。"
-            sentence = f"实际完成{actual_shown}，未达到{target_shown}的标准，本项指标得0分。"
-            if budget_rate:
-                sentence = f"预算执行率{actual_shown}，低于{target_shown}的标准，本项指标得0分。"
-                note = f"预算执行率{actual_shown}，低于{target_shown}的标准，得0分。"
+            suggested, share, rule = Decimal(0), Decimal(0), Rule.THRESHOLD
         else:
-            suggested = round2(weight * (share_missed or Decimal(0)))
-            note = (f"实际完成{actual_shown}，未达到{target_shown}的目标，"
-                    f"按比例得{fmt_score(suggested)}分（分值{fmt(weight)}分）。")
-            sentence = (f"实际完成{actual_shown}，未达到{target_shown}的目标，根据评分标准，"
-                        f"本项指标得{fmt_score(suggested)}分。")
+            share = share_missed or Decimal(0)
+            suggested, rule = round2(weight * share), Rule.RATIO
         if row.field("deviation").is_blank:
             _p(ctx, "deviation-missing", row.field("deviation") if row.field("deviation").ref else f_actual,
                name=name, target=target_shown, actual=actual_shown)
-    result = IndicatorResult(row, method, status, weight, suggested, suggested, note, sentence)
+    result = IndicatorResult(row, Method(method), status, weight, suggested, suggested, rule=rule, share=share,
+                             miss=miss)
     if met and a_value is not None:
         result.ratio = _ratio(target, a_value)
         result.lower_is_better = target.op in (Op.LE, Op.LT)
@@ -599,15 +608,14 @@ def _apply_manual(result: IndicatorResult, row: IndicatorRow, ctx: _Ctx, degree:
        suggested=fmt_score(result.suggested) if result.suggested is not None else "—", reason=reason)
     result.final = value
     result.manual = True
-    result.note += f"人工调整为{fmt_score(value)}分，理由：{reason}"
-    result.report_sentence = f"经综合评定，本项指标得{fmt_score(value)}分（{reason}）。"
+    result.manual_reason = reason
     return result
 
 
 def _with_final(result: IndicatorResult, final: Decimal | None) -> IndicatorResult:
     result.final = final
-    result.status = "error"
-    result.note = f"{result.note}人工得分有误，请修正。"
+    result.status = Status.ERROR
+    result.blocker = Blocker.MANUAL_INVALID
     return result
 
 

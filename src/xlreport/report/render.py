@@ -1,4 +1,11 @@
-"""Render the report: outline (Jinja2 text) -> blocks -> report.docx (docxtpl) -> file."""
+"""Render the report: Evaluation -> outline (blocks) -> report.docx filled as docxtpl does -> finish -> file.
+
+The one path: :mod:`.outline` decides the sections and takes every sentence from the wording
+layer; ``templates/report.docx`` (a Word document an office can open and restyle) is patched
+once by docxtpl's public API and rendered with Jinja2 (:mod:`.docx_template`);
+:mod:`.layout` adds what a template cannot say per row
+(fitted widths, merged labels, keep-together); the parts are zipped back unchanged otherwise.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,125 +23,109 @@ from jinja2 import TemplateError
 from ..failures import XlreportError
 from ..files import atomic_target
 from ..model import Evaluation
-from .context import MERGE_MARK, report_context
-from .templating import (
-    docx_template_path,
-    outline_name,
-    parse_outline,
-    text_environment,
-)
+from ..problems import Problem, problem
+from ..wording import WordingError, wording
+from .outline import Outline, build_outline
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "report.docx"
+DOCX_TEMPLATE = "report.docx"
 
 
 class ReportError(XlreportError):
     """The report could not be written (a broken override template, an unwritable folder)."""
 
 
-def render_blocks(evaluation: Evaluation, templates_dir: str | Path | None = None
-                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    context = report_context(evaluation, templates_dir)
-    env = text_environment(templates_dir)
-    text = env.get_template(outline_name(context["report_type"])).render(context)
-    return context, parse_outline(text, context)
+def docx_template_path(templates_dir: str | Path | None = None) -> Path:
+    """An office's own report.docx in its --templates folder, else the package's."""
+    if templates_dir:
+        candidate = Path(templates_dir) / DOCX_TEMPLATE
+        if candidate.is_file():
+            return candidate
+    return DEFAULT_TEMPLATE
 
 
-def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None) -> bytes:
-    """The report as .docx bytes (the Word template's syntax is docxtpl's; see fastdocx)."""
+_last_outline: list[tuple[Evaluation, Any, date, Outline]] = []
+
+
+def outline_for(evaluation: Evaluation, templates_dir: str | Path | None = None,
+                today: date | None = None) -> Outline:
+    """The outline of one evaluation; a build asks twice (校验结果's 提示, then the report),
+    so the last one is kept (with the evaluation it belongs to, compared by identity)."""
+    today = today or date.today()
+    key = str(templates_dir) if templates_dir else None
+    for ev, k, day, outline in _last_outline:
+        if ev is evaluation and k == key and day == today:
+            return outline
+    outline = build_outline(evaluation, wording(templates_dir), today)
+    _last_outline[:] = [(evaluation, key, today, outline)]
+    return outline
+
+
+def placeholder_problems(evaluation: Evaluation, templates_dir: str | Path | None = None) -> list[Problem]:
+    """校验结果 提示 for every “（待填写：…）” the report will show, at the cell to fill when known."""
+    out = []
+    seen = set()
+    for ph in outline_for(evaluation, templates_dir).placeholders:
+        key = (ph.section, ph.what, ph.ref)
+        if key in seen:
+            continue
+        seen.add(key)
+        ref = ph.ref
+        out.append(problem("report-placeholder", ref.sheet if ref else None, ref.a1 if ref else None,
+                           section=ph.section, what=ph.what))
+    return out
+
+
+def _template_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Paragraph segments as {text, todo}: the template prints a placeholder in its 待填写 style."""
+    out = []
+    for b in blocks:
+        if b["kind"] == "p":
+            b = {**b, "segments": [{"text": text, "todo": todo} for text, todo in b["segments"]]}
+        out.append(b)
+    return out
+
+
+def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None,
+                today: date | None = None) -> bytes:
+    """The report as .docx bytes."""
     from lxml import etree
 
-    from .fastdocx import render_document_xml, write_docx
+    from .docx_template import DOCUMENT_PART, prepare, render_part, write_docx
+    from .layout import W, finish, set_core_properties
 
+    path = docx_template_path(templates_dir)
     try:
-        context, blocks = render_blocks(evaluation, templates_dir)
-        document, members = render_document_xml(docx_template_path(templates_dir), {**context, "blocks": blocks})
-        root = etree.fromstring(document)
-    except (TemplateError, ValueError, KeyError, IndexError, etree.XMLSyntaxError, zipfile.BadZipFile) as exc:
+        outline = outline_for(evaluation, templates_dir, today)
+        stat = path.stat()
+        prepared = prepare(str(path), stat.st_mtime, stat.st_size)
+        context = {"blocks": _template_blocks(outline.blocks)}
+        parts = {part: render_part(prepared, part, context) for part in prepared.patched}
+        root = etree.fromstring(parts[DOCUMENT_PART].encode("utf-8"))
+        finish(root.find(W + "body"), outline.blocks)
+        parts = {k: v.encode("utf-8") for k, v in parts.items()}
+        parts[DOCUMENT_PART] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    except WordingError as exc:
+        raise ReportError(exc.code, exc.message) from exc
+    except (TemplateError, ValueError, KeyError, IndexError, OSError, zipfile.BadZipFile,
+            etree.XMLSyntaxError) as exc:
         where = f"（模板文件夹：{templates_dir}）" if templates_dir else ""
         raise ReportError("report-template-invalid",
                           f"自评报告模板有误{where}：{exc}。请检查自定义模板，或去掉 --templates 使用默认模板。") from exc
-    body = root.find(f"{W}body")
-    merge_marked_cells(body)
-    keep_total_rows_with_table(body)
-    return write_docx(members, etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+    info = evaluation.info
+    core = prepared.members.get("docProps/core.xml")
+    if core is not None:
+        title = "".join(b["text"] for b in outline.blocks if b["kind"] == "title")
+        parts["docProps/core.xml"] = set_core_properties(core, title=title, author=info.unit or info.department or "",
+                                                         when=datetime.now(UTC).replace(microsecond=0))
+    return write_docx(prepared, parts)
 
 
-def merge_marked_cells(body) -> None:
-    """Vertically merge every table cell holding only MERGE_MARK into the cell above it."""
-    for tbl in body.iter(f"{W}tbl"):
-        above: dict[int, Any] = {}  # grid column -> the cell in the previous row
-        for tr in tbl.findall(f"{W}tr"):
-            current: dict[int, Any] = {}
-            col = 0
-            for tc in tr.findall(f"{W}tc"):
-                span_el = tc.find(f"{W}tcPr/{W}gridSpan")
-                span = int(span_el.get(f"{W}val")) if span_el is not None else 1
-                text = "".join(t.text or "" for t in tc.iter(f"{W}t"))
-                if text == MERGE_MARK and col in above:
-                    for t in tc.iter(f"{W}t"):
-                        t.text = ""
-                    _set_vmerge(tc, "continue")
-                    top = above[col]
-                    if top.find(f"{W}tcPr/{W}vMerge") is None:
-                        _set_vmerge(top, "restart")
-                current[col] = tc
-                col += span
-            above = current
-
-
-def keep_total_rows_with_table(body) -> None:
-    """A 合计/总分 row never starts a page alone: the row above keeps with it."""
-    from lxml import etree
-
-    for tbl in body.iter(f"{W}tbl"):
-        rows = tbl.findall(f"{W}tr")
-        if len(rows) < 3:
-            continue
-        first = "".join(t.text or "" for t in rows[-1].iter(f"{W}t"))
-        if not first.startswith(("合计", "总分")):
-            continue
-        for p in rows[-2].iter(f"{W}p"):
-            ppr = p.find(f"{W}pPr")
-            if ppr is None:
-                ppr = etree.Element(f"{W}pPr")
-                p.insert(0, ppr)
-            if ppr.find(f"{W}keepNext") is None:
-                keep = etree.Element(f"{W}keepNext")
-                style = ppr.find(f"{W}pStyle")
-                if style is not None:
-                    style.addnext(keep)
-                else:
-                    ppr.insert(0, keep)
-
-
-def _set_vmerge(tc, value: str) -> None:
-    from lxml import etree
-
-    tc_pr = tc.find(f"{W}tcPr")
-    if tc_pr is None:
-        tc_pr = etree.Element(f"{W}tcPr")
-        tc.insert(0, tc_pr)
-    for old in tc_pr.findall(f"{W}vMerge"):
-        tc_pr.remove(old)
-    el = etree.Element(f"{W}vMerge")
-    if value == "restart":
-        el.set(f"{W}val", "restart")
-    # tcPr children have a fixed order: tcW, gridSpan, vMerge, ...
-    anchor = None
-    for name in ("gridSpan", "tcW", "cnfStyle"):
-        anchor = tc_pr.find(f"{W}{name}")
-        if anchor is not None:
-            break
-    if anchor is not None:
-        anchor.addnext(el)
-    else:
-        tc_pr.insert(0, el)
-
-
-def write_report(evaluation: Evaluation, path: Path, templates_dir: str | Path | None = None) -> Path:
+def write_report(evaluation: Evaluation, path: Path, templates_dir: str | Path | None = None,
+                 today: date | None = None) -> Path:
     """Write the narrative report atomically (temporary file beside it, then os.replace)."""
     path = Path(path)
-    data = render_docx(evaluation, templates_dir)
+    data = render_docx(evaluation, templates_dir, today)
     try:
         with atomic_target(path, suffix=".docx.tmp") as tmp:
             tmp.write_bytes(data)

@@ -1,0 +1,97 @@
+"""The wording layer: every sentence a user reads about a score comes from Jinja2 templates here.
+
+Scoring decides (typed verdicts in :mod:`xlreport.model`); this package explains. The workbook's
+评分说明, the report's paragraphs and tables, and (for callers that want them) mail lines are
+rendered from the ``.j2`` files in ``templates/``. A central office overrides any of them by
+putting a file of the same name in the folder given with ``--templates`` (listed file by file in the README, “自评报告与自定义模板”).
+
+A template renders to text; blank lines separate paragraphs, and the lines of one paragraph are
+joined without a separator (Chinese needs no spaces), so templates may be laid out for reading.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..failures import XlreportError
+from .views import budget_view, indicator_view
+
+DEFAULT_DIR = Path(__file__).parent / "templates"
+TODO_OPEN = "（待填写："
+
+
+class WordingError(XlreportError):
+    """An override template is broken: a Chinese message naming the file, never a traceback."""
+
+    def __init__(self, name: str, reason: object) -> None:
+        super().__init__("report-template-invalid",
+                         f"文字模板“{name}”有误：{reason}。请检查自定义模板文件夹中的该文件，或去掉 --templates 使用默认模板。")
+
+
+class Wording:
+    """A loaded set of templates (the package's, overridden file by file by an office's folder)."""
+
+    def __init__(self, templates_dir: str | Path | None = None) -> None:
+        from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+        loaders = [FileSystemLoader(str(DEFAULT_DIR))]
+        if templates_dir:
+            loaders.insert(0, FileSystemLoader(str(templates_dir)))
+        from .cache import bytecode_cache
+
+        self.env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                               bytecode_cache=bytecode_cache())
+        from .filters import FILTERS
+
+        self.env.filters.update(FILTERS)
+        self.env.globals["todo"] = todo
+
+    def paragraphs(self, name: str, **context: Any) -> list[str]:
+        """The template's paragraphs (blank lines separate them; lines within one are joined)."""
+        from jinja2 import TemplateError
+
+        try:
+            text = self.env.get_template(name).render(**context)
+        except TemplateError as exc:
+            raise WordingError(name, exc) from exc
+        out: list[str] = []
+        for block in text.replace("\r", "").split("\n\n"):
+            joined = "".join(line.strip() for line in block.split("\n"))
+            if joined:
+                out.append(joined)
+        return out
+
+    def text(self, name: str, **context: Any) -> str:
+        """The template as one paragraph (paragraphs joined)."""
+        return "".join(self.paragraphs(name, **context))
+
+    # The sentences the workbook needs -----------------------------------------------------
+    def indicator_note(self, result, budget=None) -> str:
+        """评分说明 for one indicator."""
+        return self.text("评分说明.j2", v=indicator_view(result, budget))
+
+    def budget_note(self, budget) -> str:
+        """The 预算执行率 line of 评分结果."""
+        return self.text("预算执行评分.j2", b=budget_view(budget), short=True)
+
+
+def todo(what: str, hint: str = "") -> str:
+    """A placeholder the unit must replace; the report highlights it and 校验结果 lists it."""
+    hint = hint.strip().rstrip("。")
+    return f"{TODO_OPEN}{what}{'。' + hint if hint else ''}）"
+
+
+@lru_cache(maxsize=8)
+def _cached(key: str | None) -> Wording:
+    return Wording(key)
+
+
+def wording(templates_dir: str | Path | None = None) -> Wording:
+    """The wording for a templates folder (None: the package's own), loaded once per process."""
+    return _cached(str(Path(templates_dir).resolve()) if templates_dir else None)
+
+
+__all__ = ["TODO_OPEN", "Wording", "WordingError", "budget_view", "indicator_view", "todo", "wording"]
