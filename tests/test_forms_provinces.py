@@ -17,6 +17,7 @@ from xlsx_compare import cell_facts
 
 from xlreport import schema
 from xlreport.pipeline import build_file
+from xlreport.wording import wording
 
 NOW = datetime(2023, 3, 1, 9, 0, 0)
 _ = None
@@ -299,12 +300,13 @@ def test_system_codes_are_no_part_of_the_unit_names(tmp_path):
 
 
 @pytest.mark.parametrize(("kind", "row", "note"), [
-    ("sichuan", 1, "实际完成12次，未达到≤10次的目标"),
-    ("guangdong", 2, "实际完成25分钟，达到≤30分钟的目标"),
-    ("anhui", 4, "实际完成89.974万元，达到≤90万元的目标"),  # a bare number read in the target's unit
-    ("anhui", 1, "实际完成100%，达到≥100%的目标"),  # '≥100百分比' against a bare 100
+    ("sichuan", 1, "实际完成12次，超过10次的上限"),
+    ("guangdong", 2, "实际完成25分钟，未超过30分钟的上限"),
+    ("anhui", 4, "实际完成89.974万元，未超过90万元的上限"),  # a bare number read in the target's unit
+    ("anhui", 1, "实际完成100%，达到年度指标值（≥100%）"),  # '≥100百分比' against a bare 100
 ])
 def test_operator_in_its_own_column_is_shown_with_the_target(tmp_path, kind, row, note):
     """指标性质/指标方向 in its own column: '未达到10次的目标' for 12 against ≤10 would read wrong."""
     _, _, outcome, *_ = _build(tmp_path, kind)
-    assert outcome.evaluation.indicators[row].note.startswith(note)
+    ev = outcome.evaluation
+    assert wording().indicator_note(ev.indicators[row], ev.budget).startswith(note)

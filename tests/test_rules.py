@@ -30,6 +30,7 @@ from xlreport.rules import (
 )
 from xlreport.scoring import evaluate
 from xlreport.template import build_template
+from xlreport.wording import wording
 
 NATIONAL = builtin_profiles()["national"]
 YITIHUA = builtin_profiles()["yitihua"]
@@ -162,7 +163,7 @@ def test_cap_on_real_totals(executed, total, deducted):
         assert caps == []
     else:
         assert caps[0].points == Decimal(deducted) and caps[0].before == ev.total + Decimal(deducted)
-        assert caps[0].text in ev.budget.note
+        assert caps[0].text in wording().budget_note(ev.budget)
         assert f"扣减{deducted}分" in caps[0].text
     national = _evaluate(_rows(), budget(100, executed), NATIONAL)
     budget_score = (Decimal(executed) / 10).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
@@ -189,7 +190,7 @@ def test_deviation_exactly_130_percent_and_not_below_zero():
     assert by["培训人次"].final == by["培训人次"].suggested == Decimal(8)
     assert by["宣传场次"].final == Decimal(0)  # 1 point, minus 2, not below 0
     assert by["办理时间"].final == Decimal(10)  # ≤ targets are not deviated under the built-in 一体化 rules
-    assert "实际完成值为指标值的130.00%，按评分规则视为偏差，扣减2分，得8分。" in by["培训人次"].note
+    assert "实际完成值为指标值的130.00%，按评分规则视为偏差，扣减2分，得8分。" in wording().indicator_note(by["培训人次"], ev.budget)
     assert [a.points for a in ev.adjustments] == [Decimal(2), Decimal(1)]
     assert ev.total == Decimal(100) - 3
     local = _evaluate(rows, budget(100, 100), WITH_LOW)
@@ -352,7 +353,7 @@ def test_cap_note_goes_to_the_rate_indicator_when_the_rate_is_an_indicator(tmp_p
                          budget_weight=0, indicators=rows)
     ev = build_file(path, write=False).evaluation
     rate_row = next(r for r in ev.indicators if r.name == "预算执行率")
-    assert ev.total == Decimal(79) and "总分不超过79分" in rate_row.note
+    assert ev.total == Decimal(79) and "总分不超过79分" in wording().indicator_note(rate_row, ev.budget)
 
 
 def test_a_template_carries_a_central_offices_profile(tmp_path):

@@ -21,6 +21,7 @@ from xlreport.model import BasicInfo, BudgetInput, WorkbookInput
 from xlreport.rules import RulesProfile, builtin_profiles, load_profile, parse_profile
 from xlreport.scoring import evaluate
 from xlreport.values import parse_actual, parse_target
+from xlreport.wording import wording
 
 DOC = Path(__file__).parents[1] / "docs" / "rules.md"
 BLOCK = re.compile(r"^```(xlreport-values|xlreport-example|toml)\n(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -146,13 +147,13 @@ def test_worked_example(example: Example):
     by_name = {r.name: r for r in ev.indicators}
     for item in keys.get("得分", []):
         name, _, score = item.partition("=")
-        assert by_name[name].final == Decimal(score), (name, by_name[name].note)
+        assert by_name[name].final == Decimal(score), (name, wording().indicator_note(by_name[name], ev.budget))
     if "总分" in keys:
         assert ev.complete, [p.text for p in ev.errors]
         assert ev.total == Decimal(keys["总分"][0])
     if "等级" in keys:
         assert ev.grade == keys["等级"][0]
-    everything = " ".join([r.note for r in ev.indicators] + [ev.budget.note] + [a.text for a in ev.adjustments]
+    everything = " ".join([wording().indicator_note(r, ev.budget) for r in ev.indicators] + [wording().budget_note(ev.budget)] + [a.text for a in ev.adjustments]
                           + [p.message for p in ev.problems])
     for text in keys.get("说明", []):
         assert text in everything, everything
