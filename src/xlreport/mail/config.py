@@ -153,7 +153,8 @@ def _unknown(path: Path, table: dict[str, Any], section: str, known: set[str]) -
         raise MailConfigError.make(path, f"[{section}] 中有无法识别的设置：{'、'.join(extra)}。请检查拼写。")
 
 
-def _resolve(base: Path, value: str) -> Path:
+def resolve_path(base: Path, value: str) -> Path:
+    """A path in a config file is relative to the config's folder."""
     p = Path(value).expanduser()
     return p if p.is_absolute() else (base / p)
 
@@ -181,7 +182,7 @@ POLICY_KEYS = {"roster", "max_attachment_mb", "max_attempts", "poll_seconds", "l
 
 def _tls(path: Path, base: Path, table: dict[str, Any], section: str) -> dict[str, Any]:
     ca = _get(path, table, section, "ca_file", str, None)
-    ca_file = _resolve(base, ca) if ca else None
+    ca_file = resolve_path(base, ca) if ca else None
     if ca_file is not None and not ca_file.is_file():
         raise MailConfigError.make(path, f"[{section}] ca_file 指定的证书文件“{ca_file}”不存在。")
     return {"tls_verify": _get(path, table, section, "tls_verify", bool, True), "ca_file": ca_file}
@@ -278,8 +279,8 @@ def load_config(path: str | Path) -> MailConfig:
 
     t = _section(path, data, "store", False)
     _unknown(path, t, "store", STORE_KEYS)
-    archive = _resolve(base, _get(path, t, "store", "archive_dir", str, "archive"))
-    work = _resolve(base, _get(path, t, "store", "work_dir", str, str(archive.parent / "work")))
+    archive = resolve_path(base, _get(path, t, "store", "archive_dir", str, "archive"))
+    work = resolve_path(base, _get(path, t, "store", "work_dir", str, str(archive.parent / "work")))
     if work.resolve() == archive.resolve() or archive.resolve() in work.resolve().parents:
         raise MailConfigError.make(path, "[store] work_dir 不能位于 archive_dir 之内（存档只保存原始邮件）。")
     password_env = _get(path, t, "store", "password_env", str, None)
@@ -291,7 +292,7 @@ def load_config(path: str | Path) -> MailConfig:
     _unknown(path, t, "policy", POLICY_KEYS)
     roster = _get(path, t, "policy", "roster", str, None)
     policy = PolicyConfig(
-        roster=_resolve(base, roster) if roster else None,
+        roster=resolve_path(base, roster) if roster else None,
         sender_check=_sender_check(path, t),
         trusted_authserv_ids=_names(path, t, "policy", "trusted_authserv_id"),
         max_message_mb=_get(path, t, "policy", "max_message_mb", float, 30.0),
@@ -340,4 +341,4 @@ def _rules(path: Path, table: dict[str, Any], base: Path, policy: PolicyConfig) 
         profile = load_profile(spec, base)
     except RulesError as exc:
         raise MailConfigError.make(path, f"[policy] rules：{exc.message}") from None
-    return replace(policy, rules=profile.id if profile.builtin else str(_resolve(base, spec)))
+    return replace(policy, rules=profile.id if profile.builtin else str(resolve_path(base, spec)))

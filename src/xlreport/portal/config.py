@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..failures import XlreportError
+from ..mail.config import resolve_path, resolve_sqlite_url
 
 
 class PortalConfigError(XlreportError):
@@ -120,20 +121,6 @@ def _unknown(path: Path, table: dict[str, Any], section: str, known: set[str]) -
         raise PortalConfigError.make(path, f"[{section}] 中有无法识别的设置：{'、'.join(extra)}。请检查拼写。")
 
 
-def _resolve(base: Path, value: str) -> Path:
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else (base / p)
-
-
-def _sqlite_url(url: str, base: Path) -> str:
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith("sqlite:////"):
-        rest = url[len(prefix):]
-        if rest and rest != ":memory:" and not rest.startswith(("file:", "/")):
-            return prefix + str((base / rest).resolve())
-    return url
-
-
 PORTAL_KEYS = {"host", "port", "base_url", "title", "secret_env", "max_upload_mb", "workers", "build_timeout",
                "session_hours", "secure_cookies", "remind_interval_hours", "mail_sync_seconds", "invite_days",
                "data_dir", "roster", "office_accounts"}
@@ -179,7 +166,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
             timeout=_get(path, t, "smtp", "timeout", float, 30.0))
         if "@" not in smtp.from_:
             raise PortalConfigError.make(path, f"[smtp] from 应为邮箱地址，现为“{smtp.from_}”。")
-    url = _sqlite_url(_get(path, s, "store", "url", str, "sqlite:///xlreport.db"), base)
+    url = resolve_sqlite_url(_get(path, s, "store", "url", str, "sqlite:///xlreport.db"), base)
     password_env = _get(path, s, "store", "password_env", str, None)
     if password_env:
         from sqlalchemy.engine import make_url
@@ -191,8 +178,8 @@ def load_portal_config(path: str | Path) -> PortalConfig:
     config = PortalConfig(
         path=path,
         url=url,
-        data_dir=_resolve(base, _get(path, p, "portal", "data_dir", str, "portal-data")),
-        roster=_resolve(base, roster) if roster else None,
+        data_dir=resolve_path(base, _get(path, p, "portal", "data_dir", str, "portal-data")),
+        roster=resolve_path(base, roster) if roster else None,
         host=_get(path, p, "portal", "host", str, "127.0.0.1"),
         port=_get(path, p, "portal", "port", int, 8300),
         base_url=_get(path, p, "portal", "base_url", str, ""),
