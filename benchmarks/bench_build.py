@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 PYTHON = sys.executable
-XLREPORT = [PYTHON, "-c", "import sys; from xlreport.cli import main; sys.argv[0] = 'xlreport'; sys.exit(main())"]
+XLREPORT = [PYTHON, "-c", "import sys; from xlreport.cli.main import main; sys.argv[0] = 'xlreport'; sys.exit(main())"]
 _entry = Path(PYTHON).with_name("xlreport")
 if _entry.exists():
     XLREPORT = [PYTHON, str(_entry)]  # the console script users run
@@ -90,7 +90,7 @@ def peak_mb(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def report_available(env: dict[str, str]) -> bool:
-    probe = subprocess.run([PYTHON, "-c", "import xlreport.report as r; r.write_report"], env=env,
+    probe = subprocess.run([PYTHON, "-c", "import xlreport.adapters.report as r; r.write_report"], env=env,
                            capture_output=True, check=False)
     return probe.returncode == 0
 
@@ -238,7 +238,7 @@ def main() -> None:
     print(f"load    : {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min) before the runs")
     print(f"workbook: {what} ({one.stat().st_size / 1024:.0f} KB)")
     print(f"bytecode: {'as the environment says' if args.cold_bytecode else 'cached (warm)'}; "
-          f"reports: {'yes' if with_report else 'not available (xlreport.report missing) — measured without'}")
+          f"reports: {'yes' if with_report else 'not available (xlreport.adapters.report missing) — measured without'}")
     s = single(one, work, args.runs, env, with_report)
     print(f"\n(a) one workbook, {args.runs} alternating runs, fresh interpreter each")
     print(f"    {'command':<22}{'median s':>10}{'× floor':>10}{'CPU s':>8}{'CPU ×':>8}{'peak MB':>10}{'exit':>6}")

@@ -117,8 +117,8 @@ def main() -> int:
 
     from workbooks import make_workbook
 
-    from xlreport.portal.auth import hash_password
-    from xlreport.portal.store import Role, Store
+    from xlreport.central.portal.auth import hash_password
+    from xlreport.central.portal.store import Role, Store
 
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     folder = Path(tempfile.mkdtemp(prefix="xlreport-bench-portal-"))
@@ -138,7 +138,7 @@ def main() -> int:
         f'[portal]\nport = {port}\nroster = "roster.xlsx"\ndata_dir = "data"\nworkers = {args.workers}\n'
         f'[store]\nurl = "{db}"\n', encoding="utf-8")
     env = {**os.environ, "XLREPORT_CACHE_DIR": str(folder / "cache")}
-    proc = subprocess.Popen([sys.executable, "-c", "from xlreport.cli import main; main()", "serve", "--config",
+    proc = subprocess.Popen([sys.executable, "-c", "from xlreport.cli.main import main; main()", "serve", "--config",
                              str(folder / "central.toml")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=env, cwd=folder)
     base = f"http://127.0.0.1:{port}"

@@ -35,7 +35,7 @@ def main() -> None:
         t0 = time.perf_counter()
         ev = build_file(path, write=False).evaluation
         t1 = time.perf_counter()
-        from xlreport.report import render_docx
+        from xlreport.adapters.report import render_docx
 
         render_docx(ev)
         t2 = time.perf_counter()

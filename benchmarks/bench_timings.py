@@ -28,8 +28,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 def _sixty_indicator_report(tmp: Path) -> Callable[[], object]:
     from report_fixtures import FULL_TEXTS, budget, indicator, make_evaluation
 
-    from xlreport import schema
-    from xlreport.report import write_report
+    from xlreport.adapters.report import write_report
+    from xlreport.core import schema
 
     groups = [("产出指标", "数量指标"), ("产出指标", "质量指标"), ("效益指标", "社会效益指标"),
               ("满意度指标", "服务对象满意度指标")]
@@ -58,8 +58,8 @@ def _huge_used_range(tmp: Path) -> Callable[[], object]:
 def _streamed_rows(tmp: Path) -> Callable[[], object]:
     import openpyxl
 
-    from xlreport.failures import FileRejected
-    from xlreport.safety import guard_workbook
+    from xlreport.adapters.safety import guard_workbook
+    from xlreport.core.failures import FileRejected
 
     src, path = tmp / "small.xlsx", tmp / "big.xlsx"
     openpyxl.Workbook().save(src)

@@ -20,8 +20,8 @@ if str(ROOT / "tests") not in sys.path:
 
 import factory  # tests/factory.py: fills the template by its labels
 
-from xlreport import schema
-from xlreport.template import build_template
+from xlreport.adapters.template import build_template
+from xlreport.core import schema
 
 PLACES = ["红寺堡区", "临泽县", "攀枝花市", "海口市", "同心县", "盐池县", "永登县", "会宁县", "西吉县", "彭阳县"]
 PROJECTS = ["城乡居民基本医疗保险补助资金", "定点医药机构监管经费", "医疗服务与保障能力提升补助资金",
@@ -158,7 +158,7 @@ def make_workbook(path: Path, seed: int, n_indicators: int | None = None, formul
     cached = _sum_formulas(wb) if formulas else {}
     wb.save(path)
     if cached:
-        from xlreport.xlsx_io import _restore_cached_values
+        from xlreport.adapters.xlsx_io import _restore_cached_values
 
         _restore_cached_values(path, cached)
     return path

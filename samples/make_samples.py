@@ -1,8 +1,8 @@
 """Build the four sample workbooks in ``samples/``, one per seed report in ``shared/seeds/``.
 
 Each workbook is what the unit would have filed with the xlreport template: the blank
-template from :func:`xlreport.template.build_template`, filled in **by label text** (the same
-words the reader looks for, taken from :mod:`xlreport.schema`), never by fixed addresses.
+template from :func:`xlreport.adapters.template.build_template`, filled in **by label text** (the same
+words the reader looks for, taken from :mod:`xlreport.core.schema`), never by fixed addresses.
 
     uv run python samples/make_samples.py            # rewrite samples/*.xlsx
     uv run python samples/make_samples.py OUT_DIR    # write them somewhere else
@@ -24,8 +24,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlreport import schema
-from xlreport.template import build_template, save_atomic
+from xlreport.adapters.template import build_template, save_atomic
+from xlreport.core import schema
 
 SAMPLES_DIR = Path(__file__).resolve().parent
 

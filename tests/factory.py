@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from xlreport import schema
-from xlreport.template import build_template
+from xlreport.adapters.template import build_template
+from xlreport.core import schema
 
 INDICATOR_KEYS = {label.key: label.text for label in (*schema.INDICATOR_INPUTS, *schema.INDICATOR_OUTPUTS)}
 
@@ -107,8 +107,8 @@ def make_grid(report_type: str = schema.TYPE_PROJECT, *, info: dict[str, Any] | 
               snippets: dict[str, str] | None = None, **kwargs: Any):
     """The same filled workbook as :func:`make_workbook`, as the grid the reader sees, without
     writing a file (a copy of a blank template built once per type)."""
-    from xlreport.grid import BookGrid
-    from xlreport.xlsx_io import GRID_SHEETS, _sheet_grid
+    from xlreport.adapters.xlsx_io import GRID_SHEETS, _sheet_grid
+    from xlreport.core.grid import BookGrid
 
     wb = copy.deepcopy(_blank(report_type))
     base_info = {"评价年度": 2022, "项目名称": "测试项目", "主管部门": "测试局", "实施单位": "测试中心",

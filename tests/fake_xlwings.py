@@ -1,4 +1,4 @@
-"""An in-memory stand-in for exactly the xlwings objects xlreport.excel uses.
+"""An in-memory stand-in for exactly the xlwings objects xlreport.adapters.excel uses.
 
 It models Excel's behaviour as xlwings (classic, Windows engine) exposes it, including the
 habits that bite:
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from xlreport.grid import column_index, column_letter
+from xlreport.core.grid import column_index, column_letter
 
 EXCEL_USER = "张三"  # Application.UserName: the author of notes added through xlwings
 ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")

@@ -1,7 +1,7 @@
 """Evaluations for the report tests, built without reading a workbook.
 
 A :class:`WorkbookInput` is assembled by hand (as the reader would produce it) and scored with
-the pure :func:`xlreport.scoring.evaluate`, so the sentences and numbers are the scorer's own.
+the pure :func:`xlreport.core.scoring.evaluate`, so the sentences and numbers are the scorer's own.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlreport import schema
-from xlreport.grid import RawCell
-from xlreport.model import (
+from xlreport.core import schema
+from xlreport.core.grid import RawCell
+from xlreport.core.model import (
     BasicInfo,
     BudgetInput,
     BudgetLine,
@@ -23,7 +23,7 @@ from xlreport.model import (
     SnippetInput,
     WorkbookInput,
 )
-from xlreport.scoring import evaluate, fmt, fmt_percent, fmt_score
+from xlreport.core.scoring import evaluate, fmt, fmt_percent, fmt_score
 
 GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
 COLUMNS = ("level1", "level2", "name", "nature", "target", "unit", "actual", "weight", "method", "degree",
@@ -204,7 +204,7 @@ class Readback:
 
 
 def write(evaluation: Evaluation, tmp_path: Path, name: str = "report.docx", **kw) -> Readback:
-    from xlreport.report import write_report
+    from xlreport.adapters.report import write_report
 
     path = write_report(evaluation, tmp_path / name, **kw)
     assert path == tmp_path / name and path.is_file()
@@ -216,7 +216,7 @@ def rate(score: Decimal, weight: Decimal) -> str:
 
 
 def outline_key(ev: Evaluation) -> str:
-    from xlreport.report.context import is_four_level
+    from xlreport.adapters.report.context import is_four_level
 
     if ev.info.report_type == schema.TYPE_DEPARTMENT:
         return "部门整体支出"

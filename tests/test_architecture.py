@@ -1,17 +1,23 @@
-"""Dependencies run one way (docs/architecture.md): the core imports no adapter, no entry
-point and no I/O library; only entry points import the command line."""
+"""Dependencies run one way, and the folders say which way (docs/architecture.md).
+
+core ← wording ← adapters ← the build (pipeline, batch, convert) ← central office, install ← cli.
+A module may import its own room and the rooms to its left, never to its right; the core imports
+no I/O library and not the package root.
+"""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "xlreport"
-CORE = {"schema", "values", "grid", "model", "problems", "plan", "styles", "failures", "_version",
-        "reader", "scoring", "planner", "forms", "form_writeback", "rules", "ruleset", "adjustments"}
 IO_LIBRARIES = {"openpyxl", "xlwings", "docx", "docxtpl", "jinja2", "sqlalchemy", "click", "rich",
-                "imap_tools", "lxml", "defusedxml", "olefile"}
-ENTRY_POINTS = {"cli", "excel_cli", "summary_cli", "bundle_cli", "mail.cli"}
+                "imap_tools", "lxml", "defusedxml", "olefile", "starlette", "uvicorn", "pandas"}
+# Rooms in the order they may depend on each other.
+RANK = {"_version": 0, "core": 0, "wording": 1, "adapters": 2, "pipeline": 3, "batch": 3,
+        "convert": 3, "central": 4, "install": 4, "cli": 5, "__init__": 6}
 
 
 def _module(path: Path) -> str:
@@ -31,32 +37,41 @@ def imports(path: Path) -> set[str]:
                 base = ["xlreport", *package[: len(package) - node.level + 1]]
                 target = ".".join(base + ([node.module] if node.module else []))
                 found |= {target} if node.module else {f"{target}.{a.name}" for a in node.names}
+            elif node.module == "xlreport":  # `from xlreport import pipeline` imports a module
+                found |= {f"xlreport.{a.name}" for a in node.names}
             elif node.module:
                 found.add(node.module)
     return found
 
 
-def _ours(name: str) -> str | None:
-    return name.removeprefix("xlreport.") if name.startswith("xlreport.") else None
+def _room(dotted: str) -> str:
+    """'core.model' -> 'core', 'pipeline' -> 'pipeline'; the package root is its own room."""
+    return dotted.split(".")[0] if dotted else "__init__"
 
 
-def test_the_core_imports_only_the_core():
-    wrong = {}
-    for name in sorted(CORE):
-        for imported in imports(PACKAGE / f"{name}.py"):
-            ours = _ours(imported)
-            if (ours is not None and ours not in CORE) or imported.split(".")[0] in IO_LIBRARIES \
-                    or imported == "xlreport":
-                wrong.setdefault(name, []).append(imported)
-    assert not wrong, wrong
+MODULES = sorted(PACKAGE.rglob("*.py"))
 
 
-def test_only_entry_points_import_the_command_line():
+def test_every_module_lives_in_a_known_room():
+    assert {_room(_module(p)) for p in MODULES} <= set(RANK)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_module)
+def test_imports_point_left(path: Path):
+    me = _room(_module(path))
     wrong = []
-    for path in PACKAGE.rglob("*.py"):
-        name = _module(path)
-        if name in ENTRY_POINTS or name == "__init__":
-            continue
-        if any((_ours(i) or "") in ENTRY_POINTS for i in imports(path)):
-            wrong.append(name)
-    assert not wrong, wrong
+    for imported in imports(path):
+        if imported == "xlreport":
+            if me != "__init__" and me != "cli":
+                wrong.append(imported)
+        elif imported.startswith("xlreport."):
+            room = _room(imported.removeprefix("xlreport."))
+            if RANK[room] > RANK[me] or (room == "cli" and me not in ("cli", "__init__")):
+                wrong.append(imported)
+    assert not wrong, f"{_module(path)} imports {sorted(wrong)}"
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if _room(_module(p)) == "core"], ids=_module)
+def test_the_core_does_no_io(path: Path):
+    wrong = sorted(i for i in imports(path) if i.split(".")[0] in IO_LIBRARIES)
+    assert not wrong, f"{_module(path)} imports {wrong}"

@@ -13,7 +13,7 @@ from factory import make_workbook, simple_indicators
 
 from xlreport import pipeline
 from xlreport.batch import build_all
-from xlreport.cli import collect_workbooks, main
+from xlreport.cli.main import collect_workbooks, main
 
 
 def _errors_workbook(path: Path) -> Path:
@@ -95,7 +95,7 @@ def test_in_place_runs_skip_backups_and_reports(tmp_path):
 
 
 def test_reports_written_in_batch(tmp_path):
-    pytest.importorskip("xlreport.report")
+    pytest.importorskip("xlreport.adapters.report")
     make_workbook(tmp_path / "a.xlsx")
     make_workbook(tmp_path / "b.xlsx")
     out = tmp_path / "out"

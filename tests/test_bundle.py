@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from xlreport._version import DIST_NAME, __version__
-from xlreport.bundle import (
+from xlreport.cli.main import main
+from xlreport.install.bundle import (
     INSTALL_PAGE,
     PYTHON_VERSIONS,
     TARGETS,
@@ -22,7 +23,6 @@ from xlreport.bundle import (
     install_page,
     parse_requirements,
 )
-from xlreport.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "红寺堡_2022_城乡居民医保补助资金.xlsx"

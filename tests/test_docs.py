@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from xlreport.bundle import BUNDLE_FAILURES
-from xlreport.excel import BOOK_FAILURES
-from xlreport.failures import FILE_FAILURES
-from xlreport.problems import CATALOGUE
-from xlreport.rules import RULES_FAILURES
+from xlreport.adapters.excel import BOOK_FAILURES
+from xlreport.core.failures import FILE_FAILURES
+from xlreport.core.problems import CATALOGUE
+from xlreport.core.rules import RULES_FAILURES
+from xlreport.install.bundle import BUNDLE_FAILURES
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.comments import Comment
-
 from factory import find_label, indicator_columns, make_workbook, simple_indicators
 from fake_xlwings import (
     ExcelError,
@@ -26,12 +24,16 @@ from fake_xlwings import (
     book_from_xlsx,
     hyperlink_target,
 )
-from xlreport import excel, schema
-from xlreport.grid import RawCell, a1
+from openpyxl.comments import Comment
+
+from xlreport.adapters import excel
+from xlreport.adapters.safety import guard_workbook
+from xlreport.adapters.xlsx_io import apply_plan, load_book, save_book
+from xlreport.cli import button
+from xlreport.core import schema
+from xlreport.core.grid import RawCell, a1
+from xlreport.core.plan import MARK_FILLS, CellWrite, Link, OutputSheet, WritePlan
 from xlreport.pipeline import score_grid
-from xlreport.plan import MARK_FILLS, CellWrite, Link, OutputSheet, WritePlan
-from xlreport.safety import guard_workbook
-from xlreport.xlsx_io import apply_plan, load_book, save_book
 
 NOW = datetime(2024, 3, 1, 9, 30, 0)
 SAMPLES = sorted(glob.glob(str(Path(__file__).resolve().parents[1] / "samples" / "*.xlsx")))
@@ -273,7 +275,7 @@ def test_button_after_command_line_build_replaces_the_cli_notes(tmp_path):
     cli_note = ws.range((header + 2, cols["deviation"])).note
     assert cli_note.author == "xlreport" and not cli_note.text.startswith(excel.NOTE_PREFIX)
     ws.range((header + 2, cols["deviation"])).value = "已说明原因。"
-    result = excel.run_on_book(fake, now=NOW, report=False)
+    result = button.run_on_book(fake, now=NOW, report=False)
     assert result.ok
     assert ws.range((header + 2, cols["deviation"])).note is None
     assert ws.range((header + 5, cols["degree"])).note.text == "我自己的批注"
@@ -296,7 +298,7 @@ def test_button_never_changes_typed_cells(tmp_path):
     before = _typed_cells(fake)
     loaded = load_book(path, guard_workbook(path))
     _, plan = score_grid(loaded.grid, NOW)
-    excel.run_on_book(fake, now=NOW, report=False)
+    button.run_on_book(fake, now=NOW, report=False)
     after = _typed_cells(fake)
     written = {(w.sheet, (w.row, w.col)) for w in plan.writes}
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
@@ -306,9 +308,9 @@ def test_button_never_changes_typed_cells(tmp_path):
 def test_run_twice_is_idempotent(tmp_path):
     path = _problem_workbook(tmp_path)
     fake = book_from_xlsx(path)
-    excel.run_on_book(fake, now=NOW, report=False)
+    button.run_on_book(fake, now=NOW, report=False)
     first = snapshot_fake(fake)
-    excel.run_on_book(fake, now=NOW, report=False)
+    button.run_on_book(fake, now=NOW, report=False)
     assert not diff_snapshots(first, snapshot_fake(fake))
 
 
@@ -400,7 +402,7 @@ def test_unsaved_workbook_is_asked_to_be_saved_and_left_alone(tmp_path):
     fake = book_from_xlsx(make_workbook(tmp_path / "wb.xlsx"), fullname="工作簿1")
     before = snapshot_fake(fake)
     writes = fake.writes
-    result = excel.run_on_book(fake, now=NOW)
+    result = button.run_on_book(fake, now=NOW)
     assert not result.ok and "保存" in result.message
     assert fake.writes == writes and not diff_snapshots(before, snapshot_fake(fake))
 
@@ -408,7 +410,7 @@ def test_unsaved_workbook_is_asked_to_be_saved_and_left_alone(tmp_path):
 def test_onedrive_url_is_explained(tmp_path):
     fake = book_from_xlsx(make_workbook(tmp_path / "wb.xlsx"),
                           fullname="https://d.docs.live.net/abc/wb.xlsx")
-    result = excel.run_on_book(fake, now=NOW)
+    result = button.run_on_book(fake, now=NOW)
     assert not result.ok and "OneDrive" in result.message
 
 
@@ -417,7 +419,7 @@ def test_unrelated_workbook_is_not_touched(tmp_path):
     wb.active["A1"] = "购物清单"
     wb.save(tmp_path / "list.xlsx")
     fake = book_from_xlsx(tmp_path / "list.xlsx")
-    result = excel.run_on_book(fake, now=NOW)
+    result = button.run_on_book(fake, now=NOW)
     assert not result.ok and "不是绩效自评工作簿" in result.message
     assert [s.name for s in fake.sheets] == ["Sheet"] and fake.writes == 0
 
@@ -425,7 +427,7 @@ def test_unrelated_workbook_is_not_touched(tmp_path):
 def test_complete_run_writes_report_beside_the_workbook(tmp_path):
     path = make_workbook(tmp_path / "测试单位.xlsx")
     fake = book_from_xlsx(path)
-    result = excel.run_on_book(fake, now=NOW)
+    result = button.run_on_book(fake, now=NOW)
     assert result.ok and result.n_errors == 0
     assert result.report_path == tmp_path / "测试单位_自评报告.docx"
     assert result.report_path.is_file()
@@ -439,7 +441,7 @@ def test_complete_run_writes_report_beside_the_workbook(tmp_path):
 def test_run_with_errors_reports_counts_and_writes_no_report(tmp_path):
     path = _problem_workbook(tmp_path)
     fake = book_from_xlsx(path)
-    result = excel.run_on_book(fake, now=NOW)
+    result = button.run_on_book(fake, now=NOW)
     assert result.ok and result.n_errors >= 1
     assert f"{result.n_errors}个错误" in result.message and "未生成自评报告" in result.message
     assert not list(tmp_path.glob("*.docx"))
@@ -450,7 +452,7 @@ def test_report_that_cannot_be_written_is_explained(tmp_path):
     Word): the scores are still in the book, the box says why the report is missing."""
     fake = book_from_xlsx(make_workbook(tmp_path / "wb.xlsx"))
     (tmp_path / "wb_自评报告.docx").mkdir()
-    result = excel.run_on_book(fake, now=NOW)
+    result = button.run_on_book(fake, now=NOW)
     assert result.ok and result.report_path is None
     assert "Word" in result.message and "但自评报告未能生成" in result.message and "Ctrl+S" in result.message
     assert result.exit_code == 2 and schema.SHEET_SCORES in [s.name for s in fake.sheets]
@@ -499,7 +501,7 @@ def test_main_turns_a_bug_into_a_message(tmp_path, caller, monkeypatch):
 
     fake = book_from_xlsx(make_workbook(tmp_path / "wb.xlsx"))
     caller["book"] = fake
-    monkeypatch.setattr(excel, "run_on_book", lambda book: 1 / 0)
+    monkeypatch.setattr(button, "run_on_book", lambda book: 1 / 0)
     monkeypatch.delenv("XLREPORT_DEBUG", raising=False)
     xlreport.main()
     assert "程序内部错误" in fake.app.alerts[0]["prompt"] and fake.app.alerts[0]["mode"] == "critical"
@@ -508,11 +510,12 @@ def test_main_turns_a_bug_into_a_message(tmp_path, caller, monkeypatch):
 
 def test_both_adapters_and_the_template_draw_the_one_style_table(tmp_path):
     """Output cells look the same whether the command line, the button or the template drew them."""
-    from xlreport import plan, styles, template
+    from xlreport.adapters import template
+    from xlreport.core import plan, styles
 
     path = make_workbook(tmp_path / "wb.xlsx")
     fake = book_from_xlsx(path)
-    excel.run_on_book(fake, now=NOW, report=False)
+    button.run_on_book(fake, now=NOW, report=False)
     build = tmp_path / "built.xlsx"
     from xlreport.pipeline import build_file
 

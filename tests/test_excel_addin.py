@@ -18,8 +18,8 @@ with warnings.catch_warnings():  # oletools still uses pyparsing's old names
     from oletools.olevba import VBA_Parser
 
 import xlreport
-from xlreport import addin
-from xlreport.cli import main as cli
+from xlreport.cli.main import main as cli
+from xlreport.install import addin
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMUI_NS = "{http://schemas.microsoft.com/office/2006/01/customui}"

@@ -19,7 +19,7 @@ from form_factory import (
 )
 from xlsx_compare import cell_facts
 
-from xlreport import schema
+from xlreport.core import schema
 from xlreport.pipeline import build_file
 
 NOW = datetime(2023, 3, 1, 9, 0, 0)
@@ -256,7 +256,7 @@ def test_budget_scored_in_the_indicator_table_gets_no_separate_weight(tmp_path):
 def test_convert_gives_a_template_that_scores_the_same(tmp_path, kind):
     from click.testing import CliRunner
 
-    from xlreport.cli import main
+    from xlreport.cli.main import main
 
     path = save(FORMS[kind](), tmp_path / "form.xlsx")
     before = path.read_bytes()
@@ -279,7 +279,7 @@ def test_convert_gives_a_template_that_scores_the_same(tmp_path, kind):
 
 
 def test_a_huge_unrelated_sheet_does_not_stop_the_form(tmp_path, monkeypatch):
-    from xlreport import xlsx_io
+    from xlreport.adapters import xlsx_io
 
     monkeypatch.setattr(xlsx_io, "MAX_GRID_CELLS", 400)
     path = save(national_form(), tmp_path / "form.xlsx")
@@ -301,7 +301,7 @@ def test_rate_typed_as_a_fraction_in_a_general_cell_of_the_rate_column(tmp_path)
 
 
 def test_report_lists_every_budget_row_of_the_form(tmp_path):
-    from xlreport.report.context import base_context
+    from xlreport.adapters.report.context import base_context
 
     _, _, outcome = _build(tmp_path, department_form())
     budget = base_context(outcome.evaluation)["budget"]

@@ -15,7 +15,7 @@ import pytest
 from form_factory import grid_form
 from xlsx_compare import cell_facts
 
-from xlreport import schema
+from xlreport.core import schema
 from xlreport.pipeline import build_file
 from xlreport.wording import wording
 

@@ -25,15 +25,15 @@ from report_fixtures import (
     write,
 )
 
-from xlreport import schema
-from xlreport.model import AllocationLine
-from xlreport.report import (
+from xlreport.adapters.report import (
     ReportError,
     convert_to_pdf,
     placeholder_problems,
     write_report,
 )
-from xlreport.report import render as render_mod
+from xlreport.adapters.report import render as render_mod
+from xlreport.core import schema
+from xlreport.core.model import AllocationLine
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -363,7 +363,7 @@ def test_scoring_path_does_not_import_docx():
     import subprocess
     import sys
 
-    code = ("import sys; from xlreport.pipeline import score_grid; import xlreport.scoring, xlreport.planner;"
+    code = ("import sys; from xlreport.pipeline import score_grid; import xlreport.core.scoring, xlreport.core.planner;"
             "print(any(m == 'docx' or m.startswith(('docx.', 'docxtpl')) for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
@@ -375,7 +375,7 @@ def test_schema_validation_catches_misordered_properties():
 
     from docx_schema import validate_docx
 
-    from xlreport.report import render_docx
+    from xlreport.adapters.report import render_docx
 
     data = render_docx(project_evaluation(FULL_TEXTS))
     assert validate_docx(data) == []
@@ -423,7 +423,7 @@ def test_a_report_does_not_load_python_docx_once_the_template_is_prepared(tmp_pa
     import sys
 
     code = ("import sys; sys.path.insert(0, 'tests'); from report_fixtures import project_evaluation, FULL_TEXTS;"
-            "from xlreport.report import render_docx; render_docx(project_evaluation(FULL_TEXTS));"
+            "from xlreport.adapters.report import render_docx; render_docx(project_evaluation(FULL_TEXTS));"
             "print(any(m == 'docx' or m.startswith(('docx.', 'docxtpl')) for m in sys.modules))")
     env = {**os.environ, "XLREPORT_CACHE_DIR": str(tmp_path / "cache")}
     run = lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

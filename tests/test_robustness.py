@@ -9,7 +9,6 @@ from pathlib import Path
 import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from xlreport.pipeline import build_file

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from factory import fill, make_workbook, simple_indicators
 from report_fixtures import budget, indicator
 
-from xlreport import schema
-from xlreport.adjustments import AdjustmentKind, is_deviated
-from xlreport.cli import main
-from xlreport.model import BasicInfo, BudgetInput, WorkbookInput
-from xlreport.pipeline import build_file
-from xlreport.rules import (
+from xlreport.adapters.template import build_template
+from xlreport.cli.main import main
+from xlreport.core import schema
+from xlreport.core.adjustments import AdjustmentKind, is_deviated
+from xlreport.core.model import BasicInfo, BudgetInput, WorkbookInput
+from xlreport.core.rules import (
     RULES_FAILURES,
     RulesError,
     builtin_names,
@@ -28,13 +28,13 @@ from xlreport.rules import (
     load_profile,
     parse_profile,
 )
-from xlreport.scoring import evaluate
-from xlreport.template import build_template
+from xlreport.core.scoring import evaluate
+from xlreport.pipeline import build_file
 from xlreport.wording import wording
 
 NATIONAL = builtin_profiles()["national"]
 YITIHUA = builtin_profiles()["yitihua"]
-PROFILES = Path(__file__).parents[1] / "src" / "xlreport" / "profiles"
+PROFILES = Path(__file__).parents[1] / "src" / "xlreport" / "core" / "profiles"
 
 
 def national_text() -> str:

@@ -8,10 +8,10 @@ import openpyxl
 from click.testing import CliRunner
 from rules_fixtures import OFFICE_NAME, unit_folder, write_office_profile
 
-from xlreport import schema
-from xlreport.cli import main
+from xlreport.cli.main import main
+from xlreport.core import schema
+from xlreport.core.rules import load_profile
 from xlreport.pipeline import build_file
-from xlreport.rules import load_profile
 
 
 def _scores(path):

@@ -16,11 +16,16 @@ from pathlib import Path
 import pytest
 from report_fixtures import budget, field, indicator
 
-from xlreport import schema
-from xlreport.model import BasicInfo, BudgetInput, WorkbookInput
-from xlreport.rules import RulesProfile, builtin_profiles, load_profile, parse_profile
-from xlreport.scoring import evaluate
-from xlreport.values import parse_actual, parse_target
+from xlreport.core import schema
+from xlreport.core.model import BasicInfo, BudgetInput, WorkbookInput
+from xlreport.core.rules import (
+    RulesProfile,
+    builtin_profiles,
+    load_profile,
+    parse_profile,
+)
+from xlreport.core.scoring import evaluate
+from xlreport.core.values import parse_actual, parse_target
 from xlreport.wording import wording
 
 DOC = Path(__file__).parents[1] / "docs" / "rules.md"

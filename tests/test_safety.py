@@ -20,14 +20,14 @@ import openpyxl
 import pytest
 from openpyxl.comments import Comment
 
-from xlreport.failures import FILE_FAILURES, FileRejected
-from xlreport.safety import (
+from xlreport.adapters.safety import (
     FileInfo,
     check_xml_safety,
     guard_workbook,
     inspect_workbook,
     parts_lost_on_save,
 )
+from xlreport.core.failures import FILE_FAILURES, FileRejected
 
 MB = 2**20
 LEAN = 50 * MB  # peak traced memory
@@ -648,7 +648,7 @@ def test_openpyxl_really_drops_an_image(tmp_path: Path, good: Path) -> None:
 
 
 def test_every_code_used_here_is_catalogued() -> None:
-    source = (Path(__file__).parents[1] / "src/xlreport/safety.py").read_text(encoding="utf-8")
+    source = (Path(__file__).parents[1] / "src/xlreport/adapters/safety.py").read_text(encoding="utf-8")
     import re
 
     used = set(re.findall(r'"(file-[a-z-]+)"', source))
@@ -662,8 +662,8 @@ def test_oversized_sheet_without_dimension_is_refused_from_the_directory(tmp_pat
 
     import openpyxl as ox
 
-    from xlreport.failures import FileRejected
-    from xlreport.safety import guard_workbook
+    from xlreport.adapters.safety import guard_workbook
+    from xlreport.core.failures import FileRejected
 
     src = tmp_path / "small.xlsx"
     ox.Workbook().save(src)

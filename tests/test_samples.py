@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlreport import schema
+from xlreport.core import schema
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
 

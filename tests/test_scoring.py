@@ -12,8 +12,8 @@ from factory import make_workbook, simple_indicators
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xlreport.core.scoring import round2
 from xlreport.pipeline import build_file
-from xlreport.scoring import round2
 
 
 def evaluate(tmp_path, report_type=None, **kwargs):
@@ -267,9 +267,9 @@ def test_half_up_in_scores(tmp_path):
 
 
 # Properties ---------------------------------------------------------------------------
-from xlreport.grid import RawCell  # noqa: E402
-from xlreport.model import Field, IndicatorRow, Ref  # noqa: E402
-from xlreport.scoring import BudgetResult, _Ctx, score_indicator  # noqa: E402
+from xlreport.core.grid import RawCell  # noqa: E402
+from xlreport.core.model import Field, IndicatorRow, Ref  # noqa: E402
+from xlreport.core.scoring import BudgetResult, _Ctx, score_indicator  # noqa: E402
 
 OPS = ["≥", "≤", ">", "<", "="]
 
@@ -433,7 +433,7 @@ def test_error_count_counts_real_errors_only(tmp_path):
 
 
 # Typed verdicts and their wording ---------------------------------------------------------
-from xlreport.model import Degree, Kind, Method, Miss, Rule, Status  # noqa: E402
+from xlreport.core.model import Degree, Kind, Method, Miss, Rule, Status  # noqa: E402
 
 _VERDICTS = [
     # target, actual, method, status, rule, miss, kind, share

@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from xlreport.cli import main
-from xlreport.summary import HEADERS
+from xlreport.central.summary import HEADERS
+from xlreport.cli.main import main
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -25,7 +25,7 @@ def folder(tmp_path) -> Path:
     d.mkdir()
     for s in samples[:2]:
         shutil.copy(s, d / s.name)
-    from xlreport.template import write_template
+    from xlreport.adapters.template import write_template
 
     write_template(d / "空白.xlsx", "项目支出")  # errors: 有错误
     (d / "坏文件.xlsx").write_bytes(b"PK\x03\x04 broken")

@@ -11,10 +11,11 @@ import pytest
 from openpyxl import Workbook
 from xlsx_compare import diff_workbooks, snapshot
 
-from xlreport import schema, template
-from xlreport.rules import default_profile
+from xlreport.adapters import template
+from xlreport.core import schema
+from xlreport.core.rules import default_profile
 
-REGENERATE = "run `uv run python -m xlreport.template` to regenerate"
+REGENERATE = "run `uv run python -m xlreport.adapters.template` to regenerate"
 TYPES = schema.REPORT_TYPES
 
 
@@ -270,13 +271,13 @@ def test_regenerate_command_runs(tmp_path):
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "xlreport.template", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "xlreport.adapters.template", str(tmp_path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert len(list(tmp_path.glob("*.xlsx"))) == 3
 
 
 def test_equals_nature_is_full_width_in_the_drop_down():
-    from xlreport import schema
+    from xlreport.core import schema
 
     assert "=" not in schema.NATURES and "＝" in schema.NATURES

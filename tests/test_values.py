@@ -1,4 +1,4 @@
-"""Tests for xlreport.values: every target/actual written in seeds/, the SPEC §3 list, and
+"""Tests for xlreport.core.values: every target/actual written in seeds/, the SPEC §3 list, and
 properties (never raises, round-trips)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlreport.values import (
+from xlreport.core.values import (
     Actual,
     Op,
     Target,
@@ -568,7 +568,7 @@ def test_never_raises_on_cells(raw, fmt, nature, unit):
 def _inner_parsers_accept(raw, fmt, nature=None, unit=None):
     """The inner parsers, without the public wrappers' safety net: a parser bug fails here
     instead of turning a cell silently into text."""
-    from xlreport import values
+    from xlreport.core import values
 
     values._parse_target(raw, fmt, nature, unit)
     values._parse_actual(raw, fmt, unit)
@@ -580,7 +580,7 @@ def _inner_parsers_accept(raw, fmt, nature=None, unit=None):
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_inner_parsers_never_raise_on_text(s):
-    from xlreport import values
+    from xlreport.core import values
 
     values._parse_target(s, "General", None, None)
     values._parse_actual(s, "General", None)
@@ -676,7 +676,7 @@ def test_huge_input_is_text_and_fast(raw):
 def test_convert_ignores_a_period_suffix():
     from decimal import Decimal
 
-    from xlreport.values import convert
+    from xlreport.core.values import convert
 
     assert convert(Decimal(2), "次", "次/年") == Decimal(2)
     assert convert(Decimal(2), "人", "次/年") is None

@@ -8,10 +8,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from click.testing import CliRunner
-
 from factory import indicator_columns, make_workbook, simple_indicators
-from xlreport import schema
-from xlreport.cli import main
+
+from xlreport.cli.main import main
+from xlreport.core import schema
 from xlreport.pipeline import build_file
 
 OUTPUT_SHEETS = {schema.SHEET_SCORES, schema.SHEET_PROBLEMS, schema.SHEET_META}
@@ -197,7 +197,7 @@ def test_formula_cells_cached_values_and_errors(tmp_path):
 
 
 def _inject_cached_values(path, sheet_name, values):
-    from xlreport.xlsx_io import _restore_cached_values
+    from xlreport.adapters.xlsx_io import _restore_cached_values
 
     _restore_cached_values(path, {(sheet_name, ref): v for ref, v in values.items()})
 
@@ -328,7 +328,7 @@ def test_control_characters_in_user_text_do_not_break_the_save(tmp_path):
 
 
 def test_text_starting_with_equals_stays_text(tmp_path):
-    from xlreport.xlsx_io import _set_value
+    from xlreport.adapters.xlsx_io import _set_value
 
     wb = openpyxl.Workbook()
     _set_value(wb.active["A1"], "=SUM(A2:A3) 是指标名称")

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from factory import indicator_columns, make_workbook, simple_indicators
 
-from xlreport import schema
-from xlreport.cli import main
+from xlreport.cli.main import main
+from xlreport.core import schema
 from xlreport.pipeline import build_file
 
 
@@ -81,7 +81,7 @@ def test_targets_are_shown_normalised(tmp_path, target, unit, shown):
 def test_year_typed_as_a_date_is_the_year(tmp_path):
     ev = evaluate(tmp_path, info={"评价年度": dt.datetime(2022, 1, 1)})
     assert ev.info.year == "2022"
-    from xlreport.report.context import base_context
+    from xlreport.adapters.report.context import base_context
 
     assert base_context(ev)["year"] == "2022"
 

@@ -1,4 +1,4 @@
-from ._version import __version__
+from xlreport._version import __version__
 
 __all__ = ["__version__", "main"]
 
@@ -6,6 +6,6 @@ __all__ = ["__version__", "main"]
 def main() -> None:
     """What the Excel button runs (``import xlreport; xlreport.main()``): score the active
     workbook in place. Imports nothing heavy until called."""
-    from .excel import main as _main
+    from xlreport.cli.button import main as _main
 
     return _main()

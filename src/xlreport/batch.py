@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from .failures import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE
+from xlreport.core.failures import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,13 @@ def warm_up(report: bool) -> None:
     """Import what a build needs, once per process (see the module docstring)."""
     import openpyxl  # noqa: F401
 
-    from . import pipeline, planner, reader, safety, scoring, xlsx_io  # noqa: F401
+    from xlreport import pipeline
+    from xlreport.adapters import safety, xlsx_io  # noqa: F401
+    from xlreport.core import planner, reader, scoring
 
     if report:
         try:
-            from . import report as _report  # noqa: F401
+            from xlreport.adapters import report as _report  # noqa: F401
         except ImportError:  # the build reports a missing report module per file
             pass
 
@@ -54,7 +56,7 @@ def build_one(path: Path, output: Path | None, report: bool, templates_dir: Path
 
     ``rules``: the RulesProfile every file is scored with (None: each workbook's own 评分规则).
     """
-    from .pipeline import build_file
+    from xlreport.pipeline import build_file
 
     try:
         outcome = build_file(path, output=output, report=report, templates_dir=templates_dir, pdf=pdf,

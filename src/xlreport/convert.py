@@ -11,9 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import schema
-from .failures import FileRejected
-from .model import WorkbookInput
+from xlreport.core import schema
+from xlreport.core.failures import FileRejected
+from xlreport.core.model import WorkbookInput
 
 # Form budget rows the template has no row for are added up into its 其他资金 row.
 _TEMPLATE_ROWS = ("total", "appropriation", "carryover", "other")
@@ -135,10 +135,10 @@ def fill_template(wb, data: WorkbookInput) -> None:
 
 def convert_form(source: str | Path, target: str | Path, *, force: bool = False) -> Path:
     """Read an official 自评表 and write the full template holding the same contents."""
-    from .reader import read_workbook
-    from .safety import guard_workbook
-    from .template import build_template, save_atomic
-    from .xlsx_io import load_book
+    from xlreport.adapters.safety import guard_workbook
+    from xlreport.adapters.template import build_template, save_atomic
+    from xlreport.adapters.xlsx_io import load_book
+    from xlreport.core.reader import read_workbook
 
     source, target = Path(source), Path(target)
     if target.resolve() == source.resolve():

@@ -1,10 +1,10 @@
 """The one build every entry point calls (command line, batch, Excel button, mail processor).
 
 ``score_grid`` is the pure core: grid in, evaluation and write plan out. :func:`build` runs it
-over a :class:`Book` adapter – a workbook file (:class:`xlreport.xlsx_io.WorkbookFile`) or the
-live Excel book (:class:`xlreport.excel.LiveBook`) – then writes the report beside it. What a
+over a :class:`Book` adapter – a workbook file (:class:`xlreport.adapters.xlsx_io.WorkbookFile`) or the
+live Excel book (:class:`xlreport.adapters.excel.LiveBook`) – then writes the report beside it. What a
 user can cause (a file that cannot be used, a report that cannot be written) comes back as a
-:class:`BuildOutcome` with an exit code from :mod:`xlreport.failures`, never as an exception.
+:class:`BuildOutcome` with an exit code from :mod:`xlreport.core.failures`, never as an exception.
 See docs/architecture.md.
 """
 
@@ -16,14 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .failures import EXIT_ERRORS, EXIT_OK, XlreportError
-from .grid import BookGrid
-from .model import Evaluation
-from .plan import WritePlan
-from .problems import Problem
+from xlreport.core.failures import EXIT_ERRORS, EXIT_OK, XlreportError
+from xlreport.core.grid import BookGrid
+from xlreport.core.model import Evaluation
+from xlreport.core.plan import WritePlan
+from xlreport.core.problems import Problem
 
 if TYPE_CHECKING:
-    from .rules import RulesProfile
+    from xlreport.core.rules import RulesProfile
 
 REPORT_SUFFIX = "_自评报告.docx"
 
@@ -37,21 +37,21 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
     ``rules``: a profile imposed by the caller (``--rules``, the mail processor's office
     profile); None lets the workbook's 评分规则 decide (ruleset.py, docs/rules.md).
     """
-    from .planner import make_plan
-    from .reader import read_meta, read_workbook
-    from .ruleset import MetaRules, choose_profile
-    from .scoring import evaluate
-    from .wording import wording
+    from xlreport.core.planner import make_plan
+    from xlreport.core.reader import read_meta, read_workbook
+    from xlreport.core.ruleset import MetaRules, choose_profile
+    from xlreport.core.scoring import evaluate
+    from xlreport.wording import wording
 
     wb_input, problems, layout = read_workbook(grid)
     chosen = choose_profile(wb_input, MetaRules.from_meta(read_meta(grid)[2]), rules, problems)
     evaluation = evaluate(wb_input, problems, chosen)
     if layout.form is not None:  # an official 自评表: compare the unit's own 得分
-        from .form_writeback import check_stated_scores
+        from xlreport.core.form_writeback import check_stated_scores
 
         check_stated_scores(evaluation, layout.form)
     if evaluation.complete:  # what the report will leave for the unit to write, as 提示
-        from .report.render import placeholder_problems
+        from xlreport.adapters.report.render import placeholder_problems
 
         try:
             evaluation.problems.extend(placeholder_problems(evaluation, templates_dir))
@@ -124,7 +124,7 @@ NO_REPORT_WITH_ERRORS = "存在错误，本次未生成自评报告；请按“�
 
 class Book(Protocol):
     """A workbook the build reads and writes back, wherever it lives. Both methods raise
-    :class:`~xlreport.failures.XlreportError` for anything a user can cause."""
+    :class:`~xlreport.core.failures.XlreportError` for anything a user can cause."""
 
     source: Path  # the workbook's file (the report goes beside it)
 
@@ -148,7 +148,7 @@ def build(book: Book, *, write: bool = True, report: bool = True, report_path: s
     """
     try:
         if isinstance(rules, str):
-            from .rules import load_profile
+            from xlreport.core.rules import load_profile
 
             rules = load_profile(rules)
         evaluation, plan = score_grid(book.read(), now, rules, templates_dir)
@@ -166,7 +166,7 @@ def _write_report(outcome: BuildOutcome, evaluation: Evaluation, report_path, te
     if not evaluation.complete:
         outcome.notices.append(NO_REPORT_WITH_ERRORS)
         return
-    from .report import write_report
+    from xlreport.adapters.report import write_report
 
     written = outcome.workbook_path or outcome.source
     destination = Path(report_path) if report_path else default_report_path(written)
@@ -178,7 +178,7 @@ def _write_report(outcome: BuildOutcome, evaluation: Evaluation, report_path, te
         outcome.notices.append(f"{where}，但自评报告未能生成。")
         return
     if pdf:
-        from .report import convert_to_pdf
+        from xlreport.adapters.report import convert_to_pdf
 
         outcome.pdf_path, notice = convert_to_pdf(outcome.report_path)
         if notice:
@@ -190,7 +190,7 @@ def build_file(path: str | Path, *, output: str | Path | None = None, write: boo
                templates_dir: str | Path | None = None, pdf: bool = False,
                now: datetime | None = None, rules: RulesProfile | str | None = None) -> BuildOutcome:
     """Build one workbook file (written to ``output``, or in place with a .bak copy)."""
-    from .xlsx_io import WorkbookFile
+    from xlreport.adapters.xlsx_io import WorkbookFile
 
     return build(WorkbookFile(path, output), write=write, report=report, report_path=report_path,
                  templates_dir=templates_dir, pdf=pdf, now=now, rules=rules)

@@ -207,7 +207,7 @@ def good_workbook() -> tuple[str, bytes]:
 
 
 def error_workbook(tmp_path: Path) -> tuple[str, bytes]:
-    from xlreport.template import write_template
+    from xlreport.adapters.template import write_template
 
     path = write_template(tmp_path / "blank.xlsx", "项目支出")
     return "未填完的自评表.xlsx", Path(path).read_bytes()
@@ -267,6 +267,6 @@ def mail_env(tmp_path, mailbox, smtp_server, roster):
 def run_cli(config: Path, *extra: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config), "--once",
+    return subprocess.run([sys.executable, "-m", "xlreport.cli.main", "mail", "run", "--config", str(config), "--once",
                            *extra], capture_output=True, text=True, env=full_env, timeout=timeout, check=False,
                           cwd=str(config.parent))

@@ -100,7 +100,7 @@ def test_good_corrupt_stranger_then_nothing_new_then_summary(mail_env, tmp_path)
     # The summary lists the unit and its score; the roster unit that sent nothing is 未提交.
     from click.testing import CliRunner
 
-    from xlreport.cli import main
+    from xlreport.cli.main import main
 
     out = tmp_path / "汇总.xlsx"
     res = CliRunner().invoke(main, ["summary", "--config", str(config), "-o", str(out)])
@@ -169,8 +169,8 @@ def test_bad_config_is_a_plain_message(tmp_path):
 def test_outage_is_retried_not_fatal(tmp_path, mailbox, smtp_server, roster, which, caplog):
     from mail_fixtures import ImapServer, free_port, write_config
 
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     dead = free_port()
     mailbox.deliver(unit_message(UNIT_C_MAIL, "无附件"))
@@ -178,7 +178,7 @@ def test_outage_is_retried_not_fatal(tmp_path, mailbox, smtp_server, roster, whi
         config = write_config(tmp_path, ImapServer("127.0.0.1", dead), mailbox.folder, smtp_server.port, roster=roster)
     else:
         config = write_config(tmp_path, mailbox.server, mailbox.folder, dead, roster=roster)
-    caplog.set_level("INFO", logger="xlreport.mail")
+    caplog.set_level("INFO", logger="xlreport.central.mail")
     assert Processor(load_config(config)).run(once=True) == 1  # messages remain: exit 1, no traceback
     assert "重试" in caplog.text
     assert smtp_server.messages == [] and len(mailbox.unseen()) == 1
@@ -197,8 +197,8 @@ def test_loop_mode_polls_until_stopped(mail_env, tmp_path, roster):
 
     from mail_fixtures import write_config
 
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     _, mailbox, smtp = mail_env
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp.port, roster=roster,
@@ -227,7 +227,7 @@ def test_sigterm_stops_the_service(mail_env):
     import time
 
     config, _mailbox, _smtp = mail_env
-    proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config)],
+    proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli.main", "mail", "run", "--config", str(config)],
                             stderr=subprocess.PIPE, text=True, cwd=str(config.parent))
     try:
         for line in proc.stderr:  # type: ignore[union-attr]
@@ -247,8 +247,8 @@ def test_processed_folder_moves_done_messages(tmp_path, mailbox, smtp_server, ro
     """With [imap] processed_folder, done messages leave the inbox (read or unread does not matter)."""
     from mail_fixtures import write_config
 
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     done = f"{mailbox.folder}-已处理"
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,

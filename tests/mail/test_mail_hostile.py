@@ -108,7 +108,7 @@ def test_crafted_messages_between_two_good_ones(mail_env):
 
 
 def test_worker_refuses_deep_and_odd_mime_in_process():
-    from xlreport.mail.worker import Unparseable, extract
+    from xlreport.central.mail.worker import Unparseable, extract
 
     for depth in (40, 1000, 3000):
         with pytest.raises(Unparseable):
@@ -234,7 +234,7 @@ def test_seen_duplicate_id_crlf_subject_and_auto_responders(mail_env):
     assert "\n伪造: 一行" not in result.stderr
     from click.testing import CliRunner
 
-    from xlreport.cli import main
+    from xlreport.cli.main import main
 
     status = CliRunner().invoke(main, ["mail", "status", "--config", str(config)])
     assert status.exit_code == 0 and "自动回复" in status.output
@@ -283,8 +283,8 @@ def slow_smtp():
 def test_uncertain_send_is_resent_at_most_once(tmp_path, mailbox, slow_smtp, roster):
     import time
 
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     config = write_config(tmp_path, mailbox.server, mailbox.folder, slow_smtp.port, roster=roster)
     config.write_text(config.read_text(encoding="utf-8").replace("timeout = 10", "timeout = 0.4"), encoding="utf-8")

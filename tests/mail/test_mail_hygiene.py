@@ -17,7 +17,7 @@ from mail_fixtures import (
     write_config,
 )
 
-from xlreport.cli import main
+from xlreport.cli.main import main
 
 
 def _mail(*args: str):
@@ -108,7 +108,7 @@ def test_retry_failed_then_purge(tmp_path, mailbox, smtp_server, roster):
 
 
 def test_postgres_password_from_the_environment(tmp_path, monkeypatch):
-    from xlreport.mail.config import MailConfigError, load_config
+    from xlreport.central.mail.config import MailConfigError, load_config
 
     monkeypatch.setenv("XLREPORT_TEST_IMAP_PASSWORD", "x")
     path = tmp_path / "mail.toml"
@@ -141,7 +141,7 @@ def test_older_registry_is_extended_in_place(tmp_path):
             updated_at datetime not null, done_at datetime)""")
         con.execute("insert into messages (message_key, message_id, sender, status, attempts, received_at, updated_at)"
                     " values ('mid:old@x', '<old@x>', 'a@b.cn', 'replied', 1, '2024-01-01', '2024-01-01')")
-    from xlreport.mail.registry import Registry
+    from xlreport.central.registry import Registry
 
     registry = Registry(f"sqlite:///{db}")
     row = registry.lookup("mid:old@x")
@@ -152,9 +152,9 @@ def test_older_registry_is_extended_in_place(tmp_path):
 
 def test_reply_that_cannot_be_built_becomes_a_plain_notice(mail_env, monkeypatch):
     """The results text raises (a bug): the unit still hears back, in plain text; listeners see submissions."""
-    from xlreport.mail import processor as processor_module
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail import processor as processor_module
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     config, mailbox, smtp = mail_env
     mailbox.deliver(unit_message(UNIT_A_MAIL, "回复生成失败", [good_workbook()]))

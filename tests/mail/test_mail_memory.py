@@ -22,7 +22,7 @@ from mail_fixtures import (
 
 MEASURE = """
 import json, resource, sys
-from xlreport.cli import main
+from xlreport.cli.main import main
 try:
     main(["mail", "run", "--config", sys.argv[1], "--once"])
 except SystemExit as exc:
@@ -67,8 +67,8 @@ def test_30mb_attachment_stays_under_250mb(tmp_path, mailbox, smtp_server, roste
 
 
 def test_oversize_message_is_never_downloaded(tmp_path, mailbox, smtp_server, roster):
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
                           extra_policy="max_message_mb = 2")
@@ -78,7 +78,7 @@ def test_oversize_message_is_never_downloaded(tmp_path, mailbox, smtp_server, ro
     mailbox.deliver(unit_message(UNIT_C_MAIL, "正常的", [good_workbook()]))
     processor = Processor(load_config(config))
     fetched: list[str] = []
-    from xlreport.mail import transport
+    from xlreport.central.mail import transport
 
     real_fetch = transport.ImapSession.fetch
 
@@ -104,9 +104,9 @@ def test_oversize_message_is_never_downloaded(tmp_path, mailbox, smtp_server, ro
 
 def test_a_server_understating_the_size_still_stops_at_the_limit(tmp_path, mailbox, smtp_server, roster,
                                                                   monkeypatch):
-    from xlreport.mail import transport
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail import transport
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
                           extra_policy="max_message_mb = 1")

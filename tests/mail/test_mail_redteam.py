@@ -94,7 +94,7 @@ def test_attacker_text_inside_our_servers_results_is_not_a_pass(mail_env):
 
 
 def test_a_from_that_parsers_read_differently_has_no_sender():
-    from xlreport.mail.headers import read_headers
+    from xlreport.central.mail.headers import read_headers
 
     def sender(value: str, extra: str = "") -> str:
         return read_headers(f"From: {value}\r\n{extra}Subject: s\r\n\r\n".encode()).sender
@@ -118,7 +118,7 @@ def test_a_from_that_parsers_read_differently_has_no_sender():
 def test_odd_keys_and_days_are_plain_refusals(mail_env):
     from click.testing import CliRunner
 
-    from xlreport.cli import main
+    from xlreport.cli.main import main
 
     config, _mailbox, _smtp = mail_env
     for days in ("nan", "inf", "1e308", "-1"):
@@ -135,7 +135,7 @@ def test_odd_keys_and_days_are_plain_refusals(mail_env):
 def test_bounces_without_report_or_robot_sender_are_not_answered():
     """A bounce claiming a roster From, plain text, no Auto-Submitted: the null Return-Path or the
     usual bounce subjects still mark it, so no reply loop starts."""
-    from xlreport.mail.headers import read_headers
+    from xlreport.central.mail.headers import read_headers
 
     def reason(extra: str, subject: str = "绩效自评") -> str | None:
         return read_headers(f"{extra}From: <{UNIT_A_MAIL}>\r\nSubject: {subject}\r\n\r\n".encode()).auto_reason
@@ -153,7 +153,7 @@ def test_code_guessing_is_capped_per_sender(tmp_path, mailbox, smtp_server, rost
     cap the guesser's mail is quarantined unbuilt."""
     from mail_fixtures import STRANGER, write_config
 
-    from xlreport.mail import archive
+    from xlreport.central.mail import archive
 
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
                           sender_check="code", extra_policy="max_replies_per_hour = 2")
@@ -177,7 +177,7 @@ def test_worker_reads_part_headers_without_the_slow_structured_parser(monkeypatc
     import base64
     from email import headerregistry
 
-    from xlreport.mail.worker import extract
+    from xlreport.central.mail.worker import extract
 
     calls = []
     real = headerregistry.ContentTypeHeader.value_parser

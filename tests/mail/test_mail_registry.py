@@ -60,7 +60,7 @@ def _register(registry, key):
 
 
 def test_claim_race_has_exactly_one_winner(registry_url):
-    from xlreport.mail.registry import Registry
+    from xlreport.central.registry import Registry
 
     keys = [f"mid:{uuid.uuid4()}" for _ in range(20)]
     setup = Registry(registry_url)
@@ -95,7 +95,7 @@ def test_leases_expire_and_dead_local_owners_are_free(registry_url):
     import subprocess
     import sys
 
-    from xlreport.mail.registry import Registry, make_owner
+    from xlreport.central.registry import Registry, make_owner
 
     registry = Registry(registry_url)
     key = f"mid:{uuid.uuid4()}"
@@ -117,8 +117,8 @@ def test_leases_expire_and_dead_local_owners_are_free(registry_url):
 
 def test_two_processors_share_one_mailbox(registry_url, tmp_path, mailbox, smtp_server, roster):
     """Two processors (threads, separate engines and owners) drain one mailbox: one reply per message."""
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster,
                           url=registry_url)
@@ -151,9 +151,9 @@ def test_two_processors_share_one_mailbox(registry_url, tmp_path, mailbox, smtp_
 def test_summary_from_postgres_registry(pg_url, tmp_path, mailbox, smtp_server, roster):
     import openpyxl
 
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
-    from xlreport.summary import rows_from_registry, write_summary
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
+    from xlreport.central.summary import rows_from_registry, write_summary
 
     config = write_config(tmp_path, mailbox.server, mailbox.folder, smtp_server.port, roster=roster, url=pg_url)
     mailbox.deliver(unit_message(UNIT_A_MAIL, "PG", [good_workbook()]))

@@ -73,7 +73,7 @@ def test_external_kill_9_while_paused(mail_env):
     for i in range(3):
         mailbox.deliver(unit_message(UNIT_A_MAIL, f"第{i}封", [good_workbook()]))
     env = dict(os.environ, XLREPORT_TEST_PAUSE_AT="after-prepare")
-    proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config), "--once"],
+    proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli.main", "mail", "run", "--config", str(config), "--once"],
                             stderr=subprocess.PIPE, text=True, env=env, cwd=str(config.parent))
     try:
         for line in proc.stderr:  # type: ignore[union-attr]
@@ -127,8 +127,8 @@ def test_worker_dying_or_hanging_counts_and_is_bounded(tmp_path, mailbox, smtp_s
 
 
 def test_build_exception_is_failed_with_reason_and_never_blocks(mail_env, monkeypatch):
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     config_path, mailbox, smtp = mail_env
     mailbox.deliver(unit_message(UNIT_C_MAIL, "触发程序错误", [("炸弹.xlsx", b"PK")]))
@@ -145,8 +145,8 @@ def test_build_exception_is_failed_with_reason_and_never_blocks(mail_env, monkey
 
 
 def test_same_message_twice_and_without_message_id(mail_env):
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     config_path, mailbox, smtp = mail_env
     processor = Processor(load_config(config_path))
@@ -163,8 +163,8 @@ def test_same_message_twice_and_without_message_id(mail_env):
 
 
 def test_report_that_cannot_be_written_still_replies_with_the_score(mail_env, monkeypatch):
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     config_path, mailbox, smtp = mail_env
     monkeypatch.setenv("XLREPORT_TEST_WORKER", "noreport:红寺堡")
@@ -194,7 +194,7 @@ def test_thirty_messages_under_six_random_kills(tmp_path, mailbox, smtp_server, 
         mailbox.deliver(unit_message(units[i % 3], subject, [good_workbook()] if i % 5 == 0 else []))
     rng = random.Random(13)
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli", "mail", "run", "--config", str(config)],
+        proc = subprocess.Popen([sys.executable, "-m", "xlreport.cli.main", "mail", "run", "--config", str(config)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(config.parent))
         time.sleep(rng.uniform(1.2, 3.0))
         os.kill(proc.pid, signal.SIGKILL)

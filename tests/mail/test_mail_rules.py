@@ -19,10 +19,10 @@ from mail_fixtures import (
 )
 from rules_fixtures import OFFICE_NAME, unit_folder, write_office_profile
 
-from xlreport import schema
 from xlreport.batch import build_all
-from xlreport.mail.config import load_config
-from xlreport.rules import load_profile
+from xlreport.central.mail.config import load_config
+from xlreport.core import schema
+from xlreport.core.rules import load_profile
 
 
 def _attachments(msg):
@@ -73,7 +73,7 @@ def test_a_bad_office_profile_stops_at_startup_with_a_plain_message(tmp_path):
     import pytest
     from mail_fixtures import ImapServer
 
-    from xlreport.mail.config import MailConfigError
+    from xlreport.central.mail.config import MailConfigError
 
     config = write_config(tmp_path, ImapServer("127.0.0.1", 1), "INBOX", 2, roster=None,
                           extra_policy='rules = "没有这个文件.toml"')

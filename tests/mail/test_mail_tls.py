@@ -141,8 +141,8 @@ def _config(tmp_path, port: int, *, ssl_on: bool, starttls: bool, extra_imap: st
 @pytest.mark.parametrize("cert", ["imap.other.example", "localhost"])
 def test_wrong_certificate_never_sees_login(tmp_path, certs, mode, cert):
     """Self-signed for another host, or signed by a CA the client was not told about: no LOGIN."""
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     server = Recorder(certs / f"{cert}.pem", certs / f"{cert}.key", starttls=mode == "starttls")
     try:
@@ -162,8 +162,8 @@ def test_wrong_certificate_never_sees_login(tmp_path, certs, mode, cert):
 def test_starttls_with_private_ca_against_real_pymap(tmp_path, certs, smtp_server, roster):
     from imap_tools import MailBoxStartTls
 
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     exe = shutil.which("pymap", path=str(Path(sys.executable).parent)) or shutil.which("pymap")
     if exe is None:
@@ -190,8 +190,8 @@ def test_smtp_starttls_with_a_wrong_certificate_sends_nothing(tmp_path, certs, m
     """SMTP goes through the same verified context: an impostor relay never gets MAIL FROM or the reply."""
     from aiosmtpd.controller import Controller
 
-    from xlreport.mail.config import load_config
-    from xlreport.mail.processor import Processor
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
 
     seen: list[str] = []
 

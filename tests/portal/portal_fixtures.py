@@ -132,7 +132,7 @@ def write_roster(path: Path, units: list[str]) -> dict[str, list[str]]:
 def start_server(config: Path, port: int, log, folder: Path, env: dict[str, str] | None = None):
     """`xlreport serve --config` as a subprocess; returns it and its address once /healthz answers."""
     env = {**os.environ, "XLREPORT_CACHE_DIR": str(folder / "cache"), **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-c", "from xlreport.cli import main; main()", "serve", "--config",
+    proc = subprocess.Popen([sys.executable, "-c", "from xlreport.cli.main import main; main()", "serve", "--config",
                              str(config)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=config.parent)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -183,8 +183,8 @@ ssl = false
 from = "centre@office.example.cn"
 """, encoding="utf-8")
     # Accounts with passwords, except 测试单位乙 (it gets an invite link in a test).
-    from xlreport.portal.auth import hash_password
-    from xlreport.portal.store import Role, Store
+    from xlreport.central.portal.auth import hash_password
+    from xlreport.central.portal.store import Role, Store
 
     store = Store(db_url)
     hashed = hash_password(PASSWORD)

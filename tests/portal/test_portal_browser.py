@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from portal_fixtures import PASSWORD, SAMPLES, api_upload, login
 
+from xlreport.central.portal.store import Store
 from xlreport.pipeline import build_file
-from xlreport.portal.store import Store
 
 pytestmark = pytest.mark.slow  # a real server (and browser): seconds, still in the default run
 
@@ -249,7 +249,7 @@ def test_office_analytics_summary_and_zip(portal, context, shots, tmp_path):
 def test_invite_link_sets_the_first_password_once(portal, context):
     from click.testing import CliRunner
 
-    from xlreport.cli import main
+    from xlreport.cli.main import main
 
     result = CliRunner().invoke(main, ["portal", "invite", "--config", str(portal.config), "测试单位乙"])
     assert result.exit_code == 0, result.output
@@ -336,7 +336,7 @@ def test_mail_submissions_appear_with_the_web_ones(portal, context):
 
     from sqlalchemy import insert
 
-    from xlreport.mail.registry import Registry, submissions, utcnow
+    from xlreport.central.registry import Registry, submissions, utcnow
 
     built = portal.folder / "mail-built.xlsx"
     outcome = build_file(LINZE, output=built, report=False)

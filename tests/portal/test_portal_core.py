@@ -11,12 +11,16 @@ import openpyxl
 import pytest
 from portal_fixtures import fresh_pg_database
 
-from xlreport.portal import analytics as an
-from xlreport.portal.auth import hash_password, password_problem, verify_password
-from xlreport.portal.charts import hbar, heatmap
-from xlreport.portal.config import PortalConfigError, load_portal_config
-from xlreport.portal.mailsync import mail_row, pending_mail_rows
-from xlreport.portal.store import (
+from xlreport.central.portal import analytics as an
+from xlreport.central.portal.auth import (
+    hash_password,
+    password_problem,
+    verify_password,
+)
+from xlreport.central.portal.charts import hbar, heatmap
+from xlreport.central.portal.config import PortalConfigError, load_portal_config
+from xlreport.central.portal.mailsync import mail_row, pending_mail_rows
+from xlreport.central.portal.store import (
     Channel,
     Outcome,
     Review,
@@ -26,7 +30,7 @@ from xlreport.portal.store import (
     unit_status,
     utcnow,
 )
-from xlreport.portal.views_unit import safe_file_name
+from xlreport.central.portal.views_unit import safe_file_name
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -86,7 +90,7 @@ def test_mail_submission_is_recorded_once(store):
 def test_mail_rows_are_read_from_the_registry(tmp_path):
     from sqlalchemy import insert
 
-    from xlreport.mail.registry import Registry, submissions
+    from xlreport.central.registry import Registry, submissions
 
     url = f"sqlite:///{tmp_path / 'r.db'}"
     registry = Registry(url)
@@ -165,7 +169,7 @@ def test_analytics_and_summary_sheets(tmp_path):
     assert list(lost["name"]) == ["培训人数"] and float(lost.iloc[0]["lost"]) == 2.0
     dept = an.by_department(f, ["甲", "乙", "丙"]).set_index("department")
     assert dept.loc["教育局", "mean_total"] == pytest.approx(80.0)
-    from xlreport.summary import write_summary
+    from xlreport.central.summary import write_summary
 
     path = write_summary([], tmp_path / "汇总.xlsx")
     an.add_sheets(path, f, ["甲", "乙", "丙"])
@@ -223,9 +227,9 @@ def test_serve_is_not_imported_by_the_build_path():
     import subprocess
     import sys
 
-    code = ("import sys; from xlreport.cli import main; import xlreport.pipeline; "
+    code = ("import sys; from xlreport.cli.main import main; import xlreport.pipeline; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('starlette', 'uvicorn', 'pandas', 'argon2') or m.startswith('xlreport.portal')))")
+            "('starlette', 'uvicorn', 'pandas', 'argon2') or m.startswith('xlreport.central.portal')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -260,7 +264,7 @@ def test_invite_command(tmp_path: Path):
     from click.testing import CliRunner
     from portal_fixtures import write_roster
 
-    from xlreport.cli import main
+    from xlreport.cli.main import main
 
     write_roster(tmp_path / "名单.xlsx", ["甲局", "乙局"])
     config = tmp_path / "central.toml"
@@ -272,7 +276,7 @@ def test_invite_command(tmp_path: Path):
     links = re.findall(r"^(\S+)\thttps://jx\.example\.cn/invite/(\S+)$", result.output, re.MULTILINE)
     assert [name for name, _ in links] == ["admin", "甲局", "乙局"]
     store = Store(f"sqlite:///{tmp_path / 'r.db'}")
-    from xlreport.portal.auth import token_hash
+    from xlreport.central.portal.auth import token_hash
 
     for name, token in links:
         invite = store.open_invite(token_hash(token))
@@ -290,8 +294,8 @@ def test_send_many_uses_one_connection_and_survives_a_refusal(tmp_path):
     from aiosmtpd.controller import Controller
     from portal_fixtures import free_port
 
-    from xlreport.portal.config import PortalConfig, SmtpSettings
-    from xlreport.portal.notify import Mailer, MailError, Notice
+    from xlreport.central.portal.config import PortalConfig, SmtpSettings
+    from xlreport.central.portal.notify import Mailer, MailError, Notice
 
     class Handler:
         def __init__(self) -> None:

@@ -28,7 +28,7 @@ def _login(base: str, username: str, opener=None) -> str:
 def test_demo_starts_and_every_account_logs_in(tmp_path):
     port = free_port()
     env = {**os.environ, "XLREPORT_CACHE_DIR": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", "from xlreport.cli import main; main()", "serve", "--demo",
+    proc = subprocess.Popen([sys.executable, "-c", "from xlreport.cli.main import main; main()", "serve", "--demo",
                              "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)
     try:

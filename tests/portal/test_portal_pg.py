@@ -26,8 +26,8 @@ from portal_fixtures import (
     write_roster,
 )
 
-from xlreport.portal.auth import hash_password
-from xlreport.portal.store import Role, Store
+from xlreport.central.portal.auth import hash_password
+from xlreport.central.portal.store import Role, Store
 
 pytestmark = pytest.mark.slow  # real servers: seconds, still in the default run
 
@@ -129,7 +129,7 @@ from = "centre@office.example.cn"
             # A mail submission: both servers import, one row lands.
             from sqlalchemy import insert
 
-            from xlreport.mail.registry import Registry, submissions, utcnow
+            from xlreport.central.registry import Registry, submissions, utcnow
 
             registry = Registry(url)
             with registry.engine.begin() as conn:

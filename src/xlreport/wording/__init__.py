@@ -1,6 +1,6 @@
 """The wording layer: every sentence a user reads about a score comes from Jinja2 templates here.
 
-Scoring decides (typed verdicts in :mod:`xlreport.model`); this package explains. The workbook's
+Scoring decides (typed verdicts in :mod:`xlreport.core.model`); this package explains. The workbook's
 评分说明, the report's paragraphs and tables, and (for callers that want them) mail lines are
 rendered from the ``.j2`` files in ``templates/``. A central office overrides any of them by
 putting a file of the same name in the folder given with ``--templates`` (listed file by file in the README, “自评报告与自定义模板”).
@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..failures import XlreportError
-from .views import budget_view, indicator_view
+from xlreport.core.failures import XlreportError
+from xlreport.wording.views import budget_view, indicator_view
 
 DEFAULT_DIR = Path(__file__).parent / "templates"
 TODO_OPEN = "（待填写："
@@ -39,12 +39,12 @@ class Wording:
         loaders = [FileSystemLoader(str(DEFAULT_DIR))]
         if templates_dir:
             loaders.insert(0, FileSystemLoader(str(templates_dir)))
-        from .cache import bytecode_cache
+        from xlreport.wording.cache import bytecode_cache
 
         self.env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
                                bytecode_cache=bytecode_cache())
-        from .filters import FILTERS
+        from xlreport.wording.filters import FILTERS
 
         self.env.filters.update(FILTERS)
         self.env.globals["todo"] = todo

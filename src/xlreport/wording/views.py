@@ -9,9 +9,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from ..model import BudgetResult, IndicatorResult, Kind
-from ..scoring import fmt, fmt_percent, fmt_score, round2
-from ..values import display_text
+from xlreport.core.model import BudgetResult, IndicatorResult, Kind
+from xlreport.core.scoring import fmt, fmt_percent, fmt_score, round2
+from xlreport.core.values import display_text
 
 HUNDRED = Decimal(100)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -1,0 +1,267 @@
+"""The finishing pass on the rendered document: what a Word template cannot say per row.
+
+After docxtpl has filled ``report.docx``, each generated table gets its fitted column widths,
+its 一级/二级 labels merged down their group (restarted at every chunk, see
+:mod:`xlreport.adapters.report.tables`), and keep-with-next on the rows that must stay together; table
+numbers never break at their hyphen; the signature and date are placed as GB/T 9704 asks.
+Every element is inserted at its ECMA-376 position (Word drops properties out of order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W = f"{{{W_NS}}}"
+TABLE_KINDS = ("itable", "budget", "alloc", "annex")
+
+# Children of w:pPr and w:tcPr in schema order (ECMA-376 Part 1, CT_PPrBase / CT_TcPr).
+PPR_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+             "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+             "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+             "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc",
+             "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr",
+             "sectPr", "pPrChange")
+TCPR_ORDER = ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
+              "textDirection", "tcFitText", "vAlign", "hideMark", "headers", "cellIns", "cellDel", "cellMerge",
+              "tcPrChange")
+
+
+def _set_child(parent, name: str, order: tuple[str, ...], attrs: dict[str, str] | None = None):
+    """Put <w:name> into parent at its schema position (replacing one already there)."""
+    old = parent.find(W + name)
+    if old is not None:
+        parent.remove(old)
+    el = etree.Element(W + name)
+    for k, v in (attrs or {}).items():
+        el.set(W + k, v)
+    rank = order.index(name)
+    for i, child in enumerate(parent):
+        local = etree.QName(child).localname
+        if local in order and order.index(local) > rank:
+            child.addprevious(el)
+            return el
+    parent.append(el)
+    return el
+
+
+def _ppr(p):
+    ppr = p.find(W + "pPr")
+    if ppr is None:
+        ppr = etree.Element(W + "pPr")
+        p.insert(0, ppr)
+    return ppr
+
+
+def _tcpr(tc):
+    tcpr = tc.find(W + "tcPr")
+    if tcpr is None:
+        tcpr = etree.Element(W + "tcPr")
+        tc.insert(0, tcpr)
+    return tcpr
+
+
+def _span(tc) -> int:
+    el = tc.find(f"{W}tcPr/{W}gridSpan")
+    return int(el.get(W + "val")) if el is not None else 1
+
+
+def apply_widths(tbl, widths: list[int]) -> None:
+    grid = tbl.find(W + "tblGrid")
+    cols = grid.findall(W + "gridCol") if grid is not None else []
+    if len(cols) != len(widths):
+        return
+    for col, w in zip(cols, widths):
+        col.set(W + "w", str(w))
+    for tr in tbl.iterchildren(W + "tr"):
+        c = 0
+        for tc in tr.iterchildren(W + "tc"):
+            tcpr = _tcpr(tc)
+            span_el = tcpr.find(W + "gridSpan")
+            span = int(span_el.get(W + "val")) if span_el is not None else 1
+            width = str(sum(widths[c:c + span]))
+            tcw = tcpr.find(W + "tcW")
+            if tcw is not None:  # the template's cells all have one: just change it
+                tcw.set(W + "w", width)
+                tcw.set(W + "type", "dxa")
+            else:
+                _set_child(tcpr, "tcW", TCPR_ORDER, {"w": width, "type": "dxa"})
+            c += span
+
+
+def keep_with_next(tr) -> None:
+    for p in tr.iter(W + "p"):
+        ppr = _ppr(p)
+        if ppr.find(W + "keepNext") is not None:
+            continue
+        first = ppr[0] if len(ppr) else None
+        if first is not None and first.tag == W + "pStyle":
+            first.addnext(etree.Element(W + "keepNext"))  # keepNext comes right after pStyle
+        else:
+            _set_child(ppr, "keepNext", PPR_ORDER)
+
+
+def merge_down(cells: list[Any]) -> None:
+    """Vertically merge consecutive cells of one column: first restart, the rest continue (emptied)."""
+    if len(cells) < 2:
+        return
+    _set_child(_tcpr(cells[0]), "vMerge", TCPR_ORDER, {"val": "restart"})
+    for tc in cells[1:]:
+        _set_child(_tcpr(tc), "vMerge", TCPR_ORDER)
+        for p in tc.findall(W + "p")[1:]:
+            tc.remove(p)
+        for r in tc.findall(f"{W}p/{W}r"):
+            r.getparent().remove(r)
+
+
+def finish_table(tbl, layout: dict[str, Any]) -> bool:
+    rows = tbl.findall(W + "tr")
+    offset = layout.get("offset", layout.get("header", 0))
+    meta = layout["rows"]
+    data = rows[offset:offset + len(meta)]
+    if len(data) != len(meta):
+        return False  # an office's own template changed the table: leave it as rendered
+    if layout.get("widths"):
+        apply_widths(tbl, layout["widths"])
+    for tr, m in zip(data, meta):
+        if m["keep"]:
+            keep_with_next(tr)
+    if layout.get("keep_last") and len(rows) > offset + len(meta) + 1:
+        keep_with_next(rows[offset + len(meta)])  # 总分 stays with the 填报人 row under it
+    columns = sorted({c for m in meta for c in m["merge"]})
+    for col in columns:
+        run: list[Any] = []
+        for tr, m in zip(data, meta):
+            tcs = tr.findall(W + "tc")
+            if col >= len(tcs):
+                return True
+            if m["merge"].get(col) and run:
+                merge_down(run)
+                run = []
+            run.append(tcs[col])
+        merge_down(run)
+    return True
+
+
+def nonbreaking_hyphens(body, style_id: str = "Caption") -> None:
+    """'表4-1' must not break at its hyphen: Word's non-breaking hyphen element instead of '-'."""
+    for p in body.iterchildren(W + "p"):
+        style = p.find(f"{W}pPr/{W}pStyle")
+        if style is None or style.get(W + "val") != style_id:
+            continue
+        for r in list(p.findall(W + "r")):
+            t = r.find(W + "t")
+            if t is None or "-" not in (t.text or ""):
+                continue
+            parts = t.text.split("-")
+            rpr = r.find(W + "rPr")
+            anchor = r
+            for k, part in enumerate(parts):
+                if k:
+                    hy = etree.Element(W + "r")
+                    if rpr is not None:
+                        hy.append(etree.fromstring(etree.tostring(rpr)))
+                    etree.SubElement(hy, W + "noBreakHyphen")
+                    anchor.addnext(hy)
+                    anchor = hy
+                if part:
+                    nr = etree.Element(W + "r")
+                    if rpr is not None:
+                        nr.append(etree.fromstring(etree.tostring(rpr)))
+                    nt = etree.SubElement(nr, W + "t")
+                    nt.text = part
+                    nt.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+                    anchor.addnext(nr)
+                    anchor = nr
+            r.getparent().remove(r)
+
+
+def _chars(text: str) -> float:
+    import unicodedata
+
+    return sum(0.5 if unicodedata.east_asian_width(ch) in ("Na", "H") else 1.0 for ch in text)
+
+
+def place_signature(body, signature: str, date_text: str) -> None:
+    """GB/T 9704 (no seal): the issuer two characters in from the right; the date on the next
+    line starting two characters right of the issuer's first character — unless the date is
+    longer, then the date keeps two characters from the right and the issuer moves left."""
+    sig, day = _chars(signature), _chars(date_text)
+    if day + 2 > sig:
+        date_right, sig_right = 2, 2 + (day + 2 - sig)
+    else:
+        sig_right, date_right = 2, 2 + (sig - day - 2)
+    for p in body.iterchildren(W + "p"):
+        style = p.find(f"{W}pPr/{W}pStyle")
+        if style is None:
+            continue
+        which = style.get(W + "val")
+        if which not in ("Signature", "SignDate"):
+            continue
+        chars = sig_right if which == "Signature" else date_right
+        _set_child(_ppr(p), "ind", PPR_ORDER, {"rightChars": str(round(chars * 100)),
+                                               "right": str(round(chars * 320))})
+
+
+def keep_text_with_signature(body) -> None:
+    """The 附件说明, signature and date never stand on a page without text: the last body
+    paragraph keeps with them (GB/T 9704 asks for the text to be adjusted instead)."""
+    for p in body.iterchildren(W + "p"):
+        style = p.find(f"{W}pPr/{W}pStyle")
+        if style is not None and style.get(W + "val") in ("AttachNote", "Signature"):
+            before = p.getprevious()
+            if before is not None and before.tag == W + "p":
+                ppr = _ppr(before)
+                if ppr.find(W + "keepNext") is None:
+                    _set_child(ppr, "keepNext", PPR_ORDER)
+            return
+
+
+def finish(body, blocks: list[dict[str, Any]]) -> None:
+    tables = [b for b in blocks if b["kind"] in TABLE_KINDS]
+    rendered = list(body.iterchildren(W + "tbl"))
+    if len(rendered) == len(tables):
+        for tbl, block in zip(rendered, tables):
+            if block.get("layout"):
+                finish_table(tbl, block["layout"])
+    nonbreaking_hyphens(body)
+    keep_text_with_signature(body)
+    signature = next((b["text"] for b in blocks if b["kind"] == "signature"), "")
+    day = next((b["text"] for b in blocks if b["kind"] == "date"), "")
+    if signature and day:
+        place_signature(body, signature, day)
+
+
+__all__ = ["finish"]
+
+
+CP = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+DC = "http://purl.org/dc/elements/1.1/"
+DCTERMS = "http://purl.org/dc/terms/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def set_core_properties(core: bytes, *, title: str, author: str, when) -> bytes:
+    """docProps/core.xml of this report: its title, the unit as author, created now (never a
+    date left over from the template)."""
+    root = etree.fromstring(core)
+
+    def put(ns: str, name: str, text: str, w3cdtf: bool = False) -> None:
+        el = root.find(f"{{{ns}}}{name}")
+        if el is None:
+            el = etree.SubElement(root, f"{{{ns}}}{name}")
+        el.text = text
+        if w3cdtf:
+            el.set(f"{{{XSI}}}type", "dcterms:W3CDTF")
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    put(DC, "title", title)
+    put(DC, "creator", author)
+    put(CP, "lastModifiedBy", author)
+    put(CP, "revision", "1")
+    put(DC, "language", "zh-CN")
+    put(DCTERMS, "created", stamp, True)
+    put(DCTERMS, "modified", stamp, True)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
