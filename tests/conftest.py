@@ -1,10 +1,31 @@
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 # Test helpers (factory, xlsx_compare, fake_xlwings) import as top-level modules.
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _bytecode_cache_for_this_run() -> None:
+    """With PYTHONDONTWRITEBYTECODE set, every Python process the tests start (mail runs and their
+    workers, portal servers, xdist workers: hundreds) would compile SQLAlchemy, openpyxl and the
+    project from source again, about 0.5 s of CPU each. Byte code goes to one temporary folder
+    for this run instead (PYTHONPYCACHEPREFIX), never beside the sources; removed at the end."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return  # byte code is cached as usual, or someone chose the folder
+    folder = tempfile.mkdtemp(prefix="xlreport-test-pycache-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = folder
+    sys.pycache_prefix, sys.dont_write_bytecode = folder, False
+
+
+_bytecode_cache_for_this_run()  # at import: before xdist starts its workers, which inherit it
 
 
 @pytest.fixture(scope="session", autouse=True)

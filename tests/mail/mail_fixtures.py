@@ -270,3 +270,16 @@ def run_cli(config: Path, *extra: str, env: dict | None = None, timeout: float =
     return subprocess.run([sys.executable, "-m", "xlreport.cli.main", "mail", "run", "--config", str(config), "--once",
                            *extra], capture_output=True, text=True, env=full_env, timeout=timeout, check=False,
                           cwd=str(config.parent))
+
+
+def process_once(config: Path) -> int:
+    """One ``--once`` pass in this process: the processor ``xlreport mail run`` drives, without a
+    new interpreter's start-up (for runs whose output is not what the test checks)."""
+    from xlreport.central.mail.config import load_config
+    from xlreport.central.mail.processor import Processor
+
+    processor = Processor(load_config(config))
+    try:
+        return processor.run(once=True)
+    finally:
+        processor.registry.dispose()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import uuid
 
 import pytest
@@ -91,19 +90,23 @@ def test_claim_race_has_exactly_one_winner(registry_url):
     setup.dispose()
 
 
-def test_leases_expire_and_dead_local_owners_are_free(registry_url):
+def test_leases_expire_and_dead_local_owners_are_free(registry_url, monkeypatch):
     import subprocess
     import sys
+    from datetime import timedelta
 
+    import xlreport.central.registry as registry_module
     from xlreport.central.registry import Registry, make_owner
 
     registry = Registry(registry_url)
     key = f"mid:{uuid.uuid4()}"
     _register(registry, key)
-    assert registry.claim(key, "otherhost:1:a", lease_seconds=0.3).claimed
+    assert registry.claim(key, "otherhost:1:a", lease_seconds=30).claimed
     assert registry.claim(key, "otherhost:2:b", lease_seconds=60).outcome == "busy"  # live lease elsewhere
-    time.sleep(0.4)
-    assert registry.claim(key, "otherhost:2:b", lease_seconds=60).claimed  # expired: taken over
+    real_now = registry_module.utcnow
+    with monkeypatch.context() as later:  # the registry's clock 31 s on, not a sleep (a busy machine is no race)
+        later.setattr(registry_module, "utcnow", lambda: real_now() + timedelta(seconds=31))
+        assert registry.claim(key, "otherhost:2:b", lease_seconds=60).claimed  # expired: taken over
     # A process on this host that was killed: its lease is free at once.
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     ghost = make_owner().split(":")[0] + f":{dead.stdout.strip()}:x"
