@@ -27,6 +27,26 @@ def _bytecode_cache_for_this_run() -> None:
 
 _bytecode_cache_for_this_run()  # at import: before xdist starts its workers, which inherit it
 
+# Modules whose tests build on one session server's state in file order: under xdist each runs
+# whole, in order, on one worker (pytest-xdist's own xdist_group does not group with pytest 9).
+ONE_WORKER_MODULES = {"tests/portal/test_portal_browser.py"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Tests are handed out one by one to whichever worker is free; a module of ONE_WORKER_MODULES
+    goes out as one unit (first: it is the longest)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduler(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return Scheduler(config, log)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory):

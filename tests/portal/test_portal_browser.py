@@ -17,9 +17,7 @@ from portal_fixtures import PASSWORD, SAMPLES, api_upload, login
 from xlreport.central.portal.store import Store
 from xlreport.pipeline import build_file
 
-# A real server (and browser): seconds, still in the default run. The tests build on each other's
-# state in the one session portal, so under xdist they all run on one worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("portal-browser")]
+pytestmark = pytest.mark.slow  # a real server (and browser): seconds, still in the default run
 
 HAIKOU = next(p for p in SAMPLES if p.name.startswith("海口"))
 LINZE = next(p for p in SAMPLES if p.name.startswith("临泽"))
