@@ -1,4 +1,4 @@
-"""Helpers and real servers for the mail tests: pymap (IMAP, dict backend) as a subprocess, aiosmtpd in-process.
+"""Helpers and real servers for the mail tests: pymap (IMAP, dict backend) as a subprocess (pymap_server.py), aiosmtpd in-process.
 
 Both listen on 127.0.0.1 on free ports and live for the whole session. Each test gets its own IMAP
 folder and an emptied SMTP capture, so tests never see each other's mail. The SMTP handler records
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -70,12 +69,10 @@ class ImapServer:
 
 @pytest.fixture(scope="session")
 def imap_server():
-    exe = shutil.which("pymap", path=str(Path(sys.executable).parent)) or shutil.which("pymap")
-    if exe is None:
-        pytest.skip("pymap is not installed (uv sync --group dev)")
+    pytest.importorskip("pymap", reason="pymap is not installed (uv sync --group dev)")
     port = free_port()
-    proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(port), "dict"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("pymap_server.py")), "--host", "127.0.0.1",
+                             "--port", str(port), "dict"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port, proc=proc)
         yield ImapServer("127.0.0.1", port)
