@@ -1,10 +1,10 @@
-"""Generate the blank 绩效自评 workbook (SPEC §2) and the shared cell styles.
+"""Generate the blank 绩效自评 workbook (docs/workbook.md) and the shared cell styles.
 
 Every label, header and closed list comes from :mod:`xlreport.core.schema`, so the template and
 the reader can never disagree on a word. The template holds no formulas: a formula saved by
 openpyxl has no cached value, which the reader must report as an error. Drop-downs use inline
 lists because a list living on another sheet is stored by Excel as an x14 extension that
-openpyxl drops on the next round-trip (shared/notes/workbook-safety.md).
+openpyxl drops on the next round-trip (docs/safety.md).
 
 The cell styles are plain data in :mod:`xlreport.core.styles`; both write-back adapters draw the
 same table, so output cells look exactly like the template's.

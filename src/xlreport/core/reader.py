@@ -1,4 +1,4 @@
-"""Locate the workbook's contents by label text (SPEC §2) and build a WorkbookInput.
+"""Locate the workbook's contents by label text (docs/workbook.md) and build a WorkbookInput.
 
 Pure: works on a :class:`~xlreport.core.grid.BookGrid`, whichever adapter produced it. Rows may
 be inserted, columns reordered, cells merged and notes added; only the words matter.
