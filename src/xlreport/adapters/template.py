@@ -65,11 +65,6 @@ def header_cell_style(cell: Cell, output: bool = False) -> None:
     draw(cell, styles.OUTPUT_HEADER if output else styles.HEADER)
 
 
-def total_cell_style(cell: Cell) -> None:
-    """A total row on an output sheet (总分, 评价等级)."""
-    draw(cell, styles.TOTAL)
-
-
 def label_cell_style(cell: Cell, bold: bool = False) -> None:
     """The label of a labelled cell: bordered, no fill (it is neither input nor output)."""
     draw(cell, styles.LABEL_BOLD if bold else styles.LABEL)
@@ -81,12 +76,6 @@ def title_cell_style(cell: Cell) -> None:
 
 def hint_cell_style(cell: Cell) -> None:
     draw(cell, styles.HINT)
-
-
-def apply_style(cell: Cell, style: str | None) -> None:
-    """Draw a plan style on a cell (None: leave the cell's look alone)."""
-    if style is not None:
-        draw(cell, styles.PLAN_STYLES[style])
 
 
 # Layout constants ---------------------------------------------------------------------

@@ -63,11 +63,6 @@ def _tcpr(tc):
     return tcpr
 
 
-def _span(tc) -> int:
-    el = tc.find(f"{W}tcPr/{W}gridSpan")
-    return int(el.get(W + "val")) if el is not None else 1
-
-
 def apply_widths(tbl, widths: list[int]) -> None:
     grid = tbl.find(W + "tblGrid")
     cols = grid.findall(W + "gridCol") if grid is not None else []

@@ -455,12 +455,6 @@ class Store:
         with self.engine.connect() as conn:
             return list(conn.execute(select(audit).order_by(audit.c.id.desc()).limit(limit)).mappings())
 
-    def last_reminders(self) -> dict[str, datetime]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(reminders.c.unit, func.max(reminders.c.at))
-                                .where(reminders.c.ok.is_(True)).group_by(reminders.c.unit)).all()
-        return {unit: at for unit, at in rows}
-
     def claim_reminder(self, unit: str, actor: str, interval: timedelta) -> int | None:
         """Reserve a reminder for ``unit`` unless one was sent (or is being sent) within ``interval``.
 

@@ -308,7 +308,3 @@ async def audit_page(request: Request) -> Response:
     st = state(request)
     rows = await run_in_threadpool(st.store.audit_log)
     return render(request, "audit.html", {"rows": rows})
-
-
-async def office_root_redirect(request: Request) -> Response:
-    return redirect("/office")
