@@ -206,7 +206,7 @@ def read_info(sheet: SheetGrid, problems: list[Problem]) -> BasicInfo:
 def _amount(f: Field, name: str, column: str, problems: list[Problem],
             unit: str | None = None) -> tuple[Decimal | None, str | None]:
     """The amount in 万元 and the unit it was written in (None: nothing said, 万元 assumed)."""
-    if unusable(f):
+    if f.unusable:
         return None, None  # reported by formula_problems
     if f.is_blank:
         return None, None
@@ -382,7 +382,7 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
         budget.rate_ref = rate.ref
         # A rate in the output cell that we did not write there was typed by the user:
         # keep it as the stated rate so a slip (81.62% stated, 80.62% computed) is reported.
-        if not rate.is_blank and not unusable(rate) and rate.value != rate_written:
+        if not rate.is_blank and not rate.unusable and rate.value != rate_written:
             budget.stated_rate = parse_percent(rate.value, rate.raw.number_format)
             budget.stated_places = displayed_places(rate.value, rate.raw.number_format)
     if "score" in cells:
@@ -572,9 +572,4 @@ def formula_problems(sheet: SheetGrid) -> list[Problem]:
         elif cell.missing_cache:
             found.append(problem("formula-no-cache", sheet.name, ref.a1, formula=f"={cell.formula.lstrip('=')}"))
     return found
-
-
-def unusable(f: Field) -> bool:
-    """A cell whose value cannot be trusted (error value, or formula without cached value)."""
-    return bool(f.raw.error) or f.raw.missing_cache
 
