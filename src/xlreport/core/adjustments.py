@@ -148,10 +148,8 @@ def apply_cap(total: Decimal, rate: Decimal, profile: RulesProfile) -> Adjustmen
 def note_cap(adj: Adjustment, budget: BudgetResult, results: list[IndicatorResult]) -> None:
     """The cap also belongs in the 评分说明 of whatever scores the execution rate."""
     budget.adjustments.append(adj)
-    from xlreport.core.scoring import is_budget_rate_name
-
     for res in results:
-        if is_budget_rate_name(res.name):
+        if schema.is_budget_rate_name(res.name):
             res.adjustments.append(adj)
 
 

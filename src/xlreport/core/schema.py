@@ -280,6 +280,11 @@ def normalize_label(text: object) -> str:
 
 
 @lru_cache(maxsize=None)
+def is_budget_rate_name(name: str) -> bool:
+    """An indicator that is the 预算执行率 (scored from the budget figures)."""
+    return normalize_label(name) in BUDGET_RATE_NAMES
+
+
 def label_index(labels: tuple[Label, ...]) -> dict[str, str]:
     """Map every normalised spelling to its label key (first spelling wins)."""
     index: dict[str, str] = {}

@@ -64,10 +64,6 @@ ZERO_WORDS = frozenset({"零", "未发生", "没有发生", "无发生", "未出
 NEGATIVE_START = ("未", "不", "否", "没有", "无法", "尚未")
 
 
-def is_budget_rate_name(name: str) -> bool:
-    return schema.normalize_label(name) in schema.BUDGET_RATE_NAMES
-
-
 # Budget --------------------------------------------------------------------------------
 def score_budget(budget: BudgetInput, problems: list[Problem], needs_rate: bool) -> BudgetResult:
     total = budget.lines.get("total")
@@ -318,7 +314,7 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
         result.actual = shown.get("actual_parsed")
     if result.kind is Kind.NUMBER and isinstance(result.target, Target):
         result.kind = Kind(result.target.kind)
-    if is_budget_rate_name(row.name):
+    if schema.is_budget_rate_name(row.name):
         result.kind = Kind.BUDGET_RATE
     return result
 
@@ -385,7 +381,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
     shown["target_parsed"] = target
 
     # Actual
-    budget_rate = is_budget_rate_name(row.name)
+    budget_rate = schema.is_budget_rate_name(row.name)
     if f_actual.unusable:
         return _error_result(row, weight, method, Blocker.ACTUAL_CELL)
     if budget_rate and ctx.budget.rate is not None:
@@ -711,7 +707,7 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None,
     if rules is None:
         rules = choose_profile(wb, MetaRules(), None, problems)
     wb = apply_settings(wb, rules, problems)
-    rate_rows = [row for row in wb.indicators if is_budget_rate_name(row.name)]
+    rate_rows = [row for row in wb.indicators if schema.is_budget_rate_name(row.name)]
     # The budget figures are needed when the rate is scored on the budget sheet, or as an
     # indicator whose 实际完成值 was left blank to be taken from them.
     budget = score_budget(wb.budget, problems, needs_rate=any(r.field("actual").is_blank for r in rate_rows))

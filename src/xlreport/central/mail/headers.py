@@ -20,7 +20,7 @@ from xlreport.central.mail.roster import normalise_address
 MAX_HEADER_BYTES = 256 * 1024
 MAX_SUBJECT = 200
 MAX_FROM = 2048  # a longer From value has no sender (an address is at most 254 characters)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Subject prefixes of out-of-office and other robots that send no Auto-Submitted header.
 AUTO_SUBJECT = re.compile(r"^\s*(自动回复|自动答复|automatic reply|auto[- ]?reply|autoreply|out of office|"
                           r"休假|系统退信|退信|undeliverable|undelivered mail|delivery status notification|"
@@ -35,13 +35,13 @@ def valid_text(text: str) -> str:
 
 def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
     """Control characters (CR, LF, bidi overrides …) become spaces: safe for a header, a log, a terminal."""
-    text = " ".join(_CONTROL.sub(" ", valid_text(text or "")).split())
+    text = " ".join(CONTROL.sub(" ", valid_text(text or "")).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def escape(text: object) -> str:
     """Control characters shown as ``\\x..`` escapes (logs, ``mail status``): nothing forges a line."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), valid_text(str(text)))
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), valid_text(str(text)))
 
 
 @dataclass

@@ -32,7 +32,7 @@ from xlreport.central.mail.compose import (
     sanitise_filename,
     unique_name,
 )
-from xlreport.central.mail.headers import _CONTROL, one_line
+from xlreport.central.mail.headers import CONTROL, one_line
 from xlreport.core.failures import EXIT_OK
 
 MAX_PARTS = 200
@@ -189,7 +189,7 @@ def _filename(part: Message) -> str:
             except Exception:  # noqa: BLE001, S112 - an undecodable value counts as absent
                 continue
         value = _decode_words(str(value)) if value else ""
-        if _CONTROL.sub("", value).strip():  # a name of control characters only (``%00``) counts as absent
+        if CONTROL.sub("", value).strip():  # a name of control characters only (``%00``) counts as absent
             return value
     return ""
 

@@ -208,7 +208,7 @@ async def bulk_zip(request: Request) -> Response:
 def _write_summary(store, roster_units: list[str], target: Path) -> None:
     from xlreport.central.portal.analytics import add_sheets, load_frames
     from xlreport.central.portal.store import unit_status
-    from xlreport.central.summary import PASSED, SummaryRow, _finish, write_summary
+    from xlreport.central.summary import PASSED, SummaryRow, roster_rows, write_summary
 
     rows = []
     for sub in store.all_submissions():
@@ -222,7 +222,7 @@ def _write_summary(store, roster_units: list[str], target: Path) -> None:
             n_errors=sub["n_errors"], n_warnings=sub["n_warnings"],
             status=PASSED if status == UnitStatus.APPROVED.value else status,
             submitted_at=sub["submitted_at"], note=note))
-    write_summary(_finish(rows, roster_units, {}), target)
+    write_summary(roster_rows(rows, roster_units, {}), target)
     add_sheets(target, load_frames(store, roster_units), roster_units)
 
 
