@@ -17,7 +17,7 @@ from decimal import Decimal
 from xlreport.core import schema
 from xlreport.core.failures import FileRejected
 from xlreport.core.grid import BookGrid, RawCell, SheetGrid, a1
-from xlreport.core.locate import field_at, find_header, labelled_cells
+from xlreport.core.locate import field_at, find_header, labelled_cells, right_of_label
 from xlreport.core.model import BasicInfo, BudgetInput, Field, Ref, SnippetInput
 from xlreport.core.problems import Problem, problem
 from xlreport.core.rules import parse_grades
@@ -164,11 +164,7 @@ def _text(sheet: SheetGrid, row: int, col: int) -> str:
 
 def _right_of(sheet: SheetGrid, row: int, col: int, limit: int) -> Field:
     """The first non-blank cell right of a label (past the label's own merged range)."""
-    start = col + 1
-    for r1, c1, r2, c2 in sheet.merged:
-        if r1 <= row <= r2 and c1 <= col <= c2:
-            start = c2 + 1
-            break
+    start = right_of_label(sheet, row, col)
     for c in range(start, max(limit, start) + 1):
         f = field_at(sheet, row, c)
         if not f.is_blank:

@@ -18,6 +18,14 @@ def field_at(sheet: SheetGrid, row: int, col: int) -> Field:
     return Field(raw, Ref(sheet.name, row, col))
 
 
+def right_of_label(sheet: SheetGrid, row: int, col: int) -> int:
+    """The first column right of the label at (row, col), past the label's own merged range."""
+    for r1, c1, r2, c2 in sheet.merged:
+        if r1 <= row <= r2 and c1 <= col <= c2:
+            return c2 + 1
+    return col + 1
+
+
 def labelled_cells(sheet: SheetGrid, labels: tuple[schema.Label, ...]) -> dict[str, Field]:
     """Find each label anywhere on the sheet; its value is the cell right of the label (or of
     the label's merged range)."""
@@ -29,11 +37,7 @@ def labelled_cells(sheet: SheetGrid, labels: tuple[schema.Label, ...]) -> dict[s
         key = index.get(schema.normalize_label(cell.value))
         if key is None or key in found:
             continue
-        value_col = col + 1
-        for r1, c1, r2, c2 in sheet.merged:
-            if r1 <= row <= r2 and c1 <= col <= c2:
-                value_col = c2 + 1
-                break
+        value_col = right_of_label(sheet, row, col)
         found[key] = Field(sheet.get(row, value_col), Ref(sheet.name, row, value_col))
     return found
 
