@@ -57,16 +57,16 @@ def test_results_reply_gives_each_workbook_its_figures_and_files():
     assert "    评分完成：总分96.51分，评价等级“优”；错误0个，警告1个，提示2个。\n" in text
     assert "    预算执行：全年预算数12,345.68万元，全年执行数12,000.00万元，预算执行率97.20%。\n" in text
     assert "    按评分规则扣减：执行率76.20%，按评分规则总分不超过89分，扣减8.62分。\n" in text
-    assert "    项目：城乡居民医保补助资金（2022年度）\n" in text
+    assert "    项目：2022年度城乡居民医保补助资金\n" in text
     assert "    附件：“红寺堡自评.xlsx”（已评分的工作簿）、“红寺堡自评_自评报告.docx”（自评报告）。\n" in text
     assert "    以下警告不影响评分，建议核对修改：\n      1. [警告] 绩效指标 F12：偏差原因未填写。\n\n二、未填完.xlsx\n" in text
     # errors: twenty listed, the rest counted
     assert "    发现25个错误、1个警告，暂不能出具评分结果。请按以下问题逐项修改后重新发送：\n" in text
     assert "      20. [错误] 绩效指标 E20：实际完成值未填写。\n      ……另有6项，详见附件工作簿的“校验结果”工作表。\n" in text
-    assert "E21" not in text and "    项目：（未填写）\n    预算执行：全年预算数未填写。\n" in text
+    assert "E21" not in text and "    项目：（项目名称未填写）\n    预算执行：全年预算数未填写。\n" in text
     assert "    附件“未填完.xlsx”中已用颜色和批注标出有问题的单元格" in text
     assert "三、自评表.xls\n    无法处理：“自评表.xls”是旧版Excel文件，请另存为 .xlsx 后重新发送。\n    随信附上空白模板" in text
-    assert "四、出错.xlsx\n    系统处理该工作簿时出错，已登记，将由汇总单位人工处理后另行答复，无需重复发送。\n" in text
+    assert "四、出错.xlsx\n    系统处理该工作簿时发生内部错误，已登记，将由汇总单位人工处理后另行答复，无需重复发送。\n" in text
     assert "提示：\n    工作簿“红寺堡自评.xlsx”中填写的电子邮箱“other@example.cn”不在贵单位登记的邮箱名单中，未抄送。" in text
     assert text.endswith(f"\n\n——\n{SIGNATURE}如需修改后重新报送，请直接回复本邮件并附上修改后的工作簿；如有疑问，请与汇总单位联系。")
     assert "\n\n\n" not in text and "None" not in text and not any(line != line.rstrip() for line in text.split("\n"))
