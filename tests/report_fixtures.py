@@ -23,7 +23,8 @@ from xlreport.core.model import (
     SnippetInput,
     WorkbookInput,
 )
-from xlreport.core.scoring import evaluate, fmt, fmt_percent, fmt_score
+from xlreport.core.scoring import evaluate
+from xlreport.core.values import fmt, fmt_percent, fmt_score
 
 GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
 COLUMNS = ("level1", "level2", "name", "nature", "target", "unit", "actual", "weight", "method", "degree",

@@ -115,6 +115,14 @@ class TomlFile:
     def path_of(self, value: str) -> Path:
         return resolve_path(self.base, value)
 
+    def folder(self, table: dict[str, Any], section: str, key: str) -> Path | None:
+        """An optional folder setting (e.g. ``templates``), which must exist."""
+        value = self.get(table, section, key, str, None)
+        folder = self.path_of(value) if value else None
+        if folder is not None and not folder.is_dir():
+            raise self.fail(f"[{section}] {key} 指定的模板文件夹“{folder}”不存在。")
+        return folder
+
     def server(self, table: dict[str, Any], section: str, ports: tuple[int, int, int], *, tls: bool = True
                ) -> dict[str, Any]:
         """The :class:`ServerConfig` fields of a server section; ``ports`` are the defaults with

@@ -70,6 +70,7 @@ class PolicyConfig:
     on_uncertain: str = "resend"  # resend | skip: a reply that may or may not have left
     report_type: str = "项目支出"  # type of the blank template sent back
     rules: str | None = None  # the office's rules profile (built-in id or absolute .toml path), docs/rules.md
+    templates: Path | None = None  # the office's wording and report templates, file by file (README --templates)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ STORE_KEYS = {"url", "archive_dir", "work_dir", "password_env"}
 POLICY_KEYS = {"roster", "max_attachment_mb", "max_attempts", "poll_seconds", "lease_seconds", "retries",
                "backoff_seconds", "max_backoff_seconds", "on_uncertain", "report_type", "sender_check",
                "trusted_authserv_id", "max_message_mb", "max_replies_per_hour", "build_timeout_seconds",
-               "worker_memory_mb", "rules"}
+               "worker_memory_mb", "rules", "templates"}
 
 
 def _names(path: Path, table: dict[str, Any], section: str, key: str) -> tuple[str, ...]:
@@ -177,6 +178,7 @@ def load_config(path: str | Path) -> MailConfig:
         max_backoff_seconds=f.get(t, "policy", "max_backoff_seconds", float, 300.0),
         on_uncertain=f.get(t, "policy", "on_uncertain", str, "resend"),
         report_type=f.get(t, "policy", "report_type", str, "项目支出"),
+        templates=f.folder(t, "policy", "templates"),
     )
     if policy.on_uncertain not in ("resend", "skip"):
         raise MailConfigError.make(path, f"[policy] on_uncertain 只能是 \"resend\" 或 \"skip\"，现为“{policy.on_uncertain}”。")

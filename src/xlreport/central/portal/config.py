@@ -47,6 +47,7 @@ class PortalConfig:
     outbox_dir: Path | None = None  # demo: mail is written here instead of sent
     demo: bool = False
     office_accounts: tuple[str, ...] = ("admin",)
+    templates: Path | None = None  # the office's wording and report templates (README --templates)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -89,7 +90,7 @@ class PortalConfig:
 
 PORTAL_KEYS = {"host", "port", "base_url", "title", "secret_env", "max_upload_mb", "workers", "build_timeout",
                "session_hours", "secure_cookies", "remind_interval_hours", "mail_sync_seconds", "invite_days",
-               "data_dir", "roster", "office_accounts"}
+               "data_dir", "roster", "office_accounts", "templates"}
 
 
 def load_portal_config(path: str | Path) -> PortalConfig:
@@ -127,6 +128,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
         invite_days=f.get(p, "portal", "invite_days", float, 14.0),
         smtp=smtp,
         office_accounts=tuple(offices),
+        templates=f.folder(p, "portal", "templates"),
     )
     if config.max_upload_mb <= 0 or config.workers < 1:
         raise f.fail("[portal] max_upload_mb 与 workers 必须大于0。")
