@@ -172,9 +172,9 @@ def broken_overrides(templates_dir: str | Path | None) -> list[str]:
         try:
             words.env.get_template(path.name)
         except Exception as exc:  # noqa: BLE001 - reported, never raised: the default text is used instead
-            from xlreport.wording import _where
+            from xlreport.wording import describe_error
 
-            found.append(WordingError(path.name, _where(exc)).message)
+            found.append(WordingError(path.name, describe_error(exc)).message)
     return found
 
 
