@@ -184,11 +184,63 @@ def _chars(text: str) -> float:
     return sum(0.5 if unicodedata.east_asian_width(ch) in ("Na", "H") else 1.0 for ch in text)
 
 
+SIGN_WIDTH = 26  # characters: the 28-character line less the two kept free on the right
+
+
+SIGN_BRACKET = 18  # characters: a longer issuer with a bracketed part puts that part on its own line
+
+
+def signature_lines(text: str, width: int = SIGN_WIDTH) -> list[str]:
+    """An issuer too long for one line, cut where a reader expects it: before its bracketed
+    part ('…服务中心' / '（…管理中心）') when both halves fit, else into even halves. A long
+    issuer that still fits but has a bracketed part is cut there too, so it never fills the line."""
+    if _chars(text) <= SIGN_BRACKET or (_chars(text) <= width and not any(c in text[1:] for c in "（(")):
+        return [text]
+    best = None
+    for i, ch in enumerate(text):
+        if i and ch in "（(":
+            head, tail = text[:i], text[i:]
+            if _chars(head) <= width and _chars(tail) <= width and (
+                    _chars(text) > width or min(_chars(head), _chars(tail)) >= 6):
+                gap = abs(_chars(head) - _chars(tail))
+                if best is None or gap < best[0]:
+                    best = (gap, [head, tail])
+    if best is not None:
+        return best[1]
+    if _chars(text) <= width:
+        return [text]
+    lines = max(2, -(-int(_chars(text)) // width))
+    size = -(-len(text) // lines)
+    return [text[k:k + size] for k in range(0, len(text), size)]
+
+
+def _break_lines(p, lines: list[str]) -> None:
+    """Write the paragraph's text as lines joined by <w:br/> in its first text run."""
+    runs = [r for r in p.findall(W + "r") if r.find(W + "t") is not None]
+    if not runs:
+        return
+    first = runs[0]
+    for r in runs[1:]:
+        p.remove(r)
+    for child in list(first):
+        if etree.QName(child).localname in ("t", "br"):
+            first.remove(child)
+    for k, line in enumerate(lines):
+        if k:
+            etree.SubElement(first, W + "br")
+        t = etree.SubElement(first, W + "t")
+        t.text = line
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
 def place_signature(body, signature: str, date_text: str) -> None:
     """GB/T 9704 (no seal): the issuer two characters in from the right; the date on the next
     line starting two characters right of the issuer's first character — unless the date is
-    longer, then the date keeps two characters from the right and the issuer moves left."""
-    sig, day = _chars(signature), _chars(date_text)
+    longer, then the date keeps two characters from the right and the issuer moves left.
+    An issuer longer than a line is set on two lines (see :func:`signature_lines`) and the
+    date measured from the longer one, so it never ends up squeezed into a column."""
+    lines = signature_lines(signature)
+    sig, day = max(_chars(line) for line in lines), _chars(date_text)
     if day + 2 > sig:
         date_right, sig_right = 2, 2 + (day + 2 - sig)
     else:
@@ -201,6 +253,8 @@ def place_signature(body, signature: str, date_text: str) -> None:
         if which not in ("Signature", "SignDate"):
             continue
         chars = sig_right if which == "Signature" else date_right
+        if which == "Signature" and len(lines) > 1:
+            _break_lines(p, lines)
         _set_child(_ppr(p), "ind", PPR_ORDER, {"rightChars": str(round(chars * 100)),
                                                "right": str(round(chars * 320))})
 

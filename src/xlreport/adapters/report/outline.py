@@ -211,11 +211,12 @@ class Builder:
     def conclusion(self) -> None:
         self.out.paras(self.w("自评结论.j2"))
 
-    def problems(self) -> None:
-        self.snippet("存在的问题", "存在的问题.j2")
+    def problems(self, nested: bool = False) -> None:
+        """`nested`: under a （一） heading, so items are numbered 1. 2. (never （一） again)."""
+        self.snippet("存在的问题", "存在的问题.j2", nested=nested)
 
-    def measures(self) -> None:
-        self.snippet("改进措施", "改进措施.j2")
+    def measures(self, nested: bool = False) -> None:
+        self.snippet("改进措施", "改进措施.j2", nested=nested)
 
     def closing(self, annex_title: str) -> None:
         self.out.simple("attach", f"附件：{annex_title}")
@@ -296,9 +297,9 @@ class Builder:
         self.transfer_indicators()
         o.h1("偏离绩效目标的原因和下一步改进措施")
         o.h2("偏离绩效目标的原因")
-        self.problems()
+        self.problems(nested=True)
         o.h2("下一步改进措施")
-        self.measures()
+        self.measures(nested=True)
         o.h1("绩效自评结果拟应用和公开情况")
         self.snippet("结果应用")
         o.h1("其他需要说明的问题")

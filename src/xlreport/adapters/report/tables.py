@@ -131,6 +131,8 @@ def alloc_layout(alloc: dict[str, Any]) -> dict[str, Any]:
 def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
     """The 绩效自评表: one table from the project's name to 总分."""
     is_department = ctx["report_type"] == "部门整体支出"
+    # the report's own section on shortfalls: the transfer-payment outline has no 存在的问题
+    problems = "偏离绩效目标的原因" if ctx["report_type"] == "转移支付" and not ctx["four_level"] else "存在的问题"
     rows, groups = [], []
     for g in ctx["groups"]:
         group_rows = []
@@ -138,7 +140,7 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
             for ind in child["indicators"]:
                 deviation = ind["deviation"]
                 if not deviation and (ind["missed"] or ind["status"] == "exceeded"):
-                    deviation = "见报告“存在的问题”" if ind["missed"] else ""
+                    deviation = f"见报告“{problems}”" if ind["missed"] else ""
                 if not deviation and ind["is_default"]:
                     deviation = ind["explanation"] or "按缺省处理"
                 group_rows.append([max(g["name"], g["weight_label"], key=text_width),
@@ -147,8 +149,11 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
                                    g, child])
         rows.extend(group_rows)
         groups.append(group_rows)
+    # column 0 also holds 年度总体目标, column 1 the budget lines ('年度资金总额' on one line)
+    budget_labels = [line["label"] for line in ctx["budget"]["lines"]]
     widths = fit_widths([
-        ([r[0] for r in rows], 5, 6), ([r[1] for r in rows], 5, 7), ([r[2] for r in rows], 6, 12),
+        ([r[0] for r in rows] + ["年度总体目标"], 6, 6), ([r[1] for r in rows] + budget_labels, 6, 7),
+        ([r[2] for r in rows], 6, 12),
         ([r[3] for r in rows], 5.6, 8), ([r[4] for r in rows], 5.6, 8), ([], 2.5, 2.5), ([], 3.5, 3.5),
         ([r[7] for r in rows], 6, 14)], TEXT_WIDTH, ANNEX_CHAR)
     # 一级 groups kept whole when they fit; otherwise their 二级 groups (or chunks) each restart both labels.
@@ -160,11 +165,21 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
             sub.append(group_rows[k:k + n])
             k += n
         flags = _plan_groups(sub, widths, ANNEX_CHAR)
-        whole = sum(f["height"] for f in flags) <= CHUNK
+        # pack the 二级 chunks into runs of at most CHUNK: the 一级 label merges down a run and
+        # restarts only at the next one (a whole 一级 group that fits is a single run)
+        starts = [i for i, f in enumerate(flags) if f["restart"]] + [len(flags)]
+        runs: list[int] = []  # first row of each run
+        used = CHUNK + 1
+        for a, b in zip(starts, starts[1:]):
+            height = sum(f["height"] for f in flags[a:b])
+            if used + height > CHUNK:
+                runs.append(a)
+                used = 0
+            used += height
+        ends = set(r - 1 for r in runs[1:]) | {len(flags) - 1}
         for i, f in enumerate(flags):
-            restart1 = i == 0 or (not whole and f["restart"])
-            keep = i < len(flags) - 1 if whole else f["keep"]
-            meta.append({"keep": keep, "merge": {0: restart1, 1: f["restart"] or restart1}})
+            restart1 = i in runs
+            meta.append({"keep": i not in ends, "merge": {0: restart1, 1: f["restart"] or restart1}})
     if meta:
         meta[-1]["keep"] = True  # 总分 never alone
     budget_lines = ctx["budget"]["lines"]
