@@ -309,6 +309,8 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
     figures |= {fmt(v) for v in (b.annual, b.executed, b.initial) if v is not None}
     if b.annual is not None and b.executed is not None:
         figures.add(fmt(b.annual - b.executed))
+    figures |= {fmt(line.annual - line.executed) for line in ev.input.budget.lines.values()
+                if line.annual is not None and line.executed is not None}  # a line's unspent amount
     for a in ev.input.budget.allocations:
         figures |= {fmt(v) for v in (a.central, a.provincial, a.local, a.subtotal) if v is not None}
     if allocs:

@@ -253,3 +253,24 @@ def test_attachment_level1_label_restarts_only_per_run(reports):
         first = text(tr.findall(f"{W}tc")[0])
         if restart(tr, 0):
             assert re.match(r"^(产出|效益|满意度)指标（\d+分）$", first), first
+
+
+def test_department_budget_states_its_expense_split(reports):
+    """基本支出/项目支出 reach the sentences: the budget paragraph and 三、项目资金执行情况."""
+    _, rb = reports["school"]
+    body = rb.body()
+    assert "年初预算数3650.2万元；按支出性质分，基本支出3150.2万元、项目支出670.55万元。截至年末" in body
+    texts = rb.texts
+    section = texts[texts.index("三、项目资金执行情况") + 1:texts.index("四、绩效目标完成情况")]
+    assert section[0] == "2023年度项目支出全年预算数670.55万元（年初预算数550万元），全年执行数591.93万元，" \
+                         "执行率88.28%，尚有78.62万元未支出。"
+    assert section[1].startswith("（待填写：各项目资金执行情况")
+
+
+def test_department_budget_table_marks_both_splits(reports):
+    _, rb = reports["school"]
+    for table in (rb.table_with_header("资金类别")[0], next(t for t in rb.tables if t[0][0] == "部门名称")):
+        labels = [next((c for c in r if c.startswith(("按", "其中", "年度资金", "其他", "项目支出"))), "") for r in table]
+        seq = [x for x in labels if x]
+        assert seq.index("按收入性质分：") < seq.index("其中：当年财政拨款") < seq.index("按支出性质分：") \
+            < seq.index("其中：基本支出") < seq.index("项目支出"), seq

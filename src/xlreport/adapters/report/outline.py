@@ -365,7 +365,7 @@ class Builder:
         self.funds(f"{c['year']}年度部门预算及执行情况")
         self.snippet("资金管理情况")
         o.h1("项目资金执行情况")
-        self.snippet("项目资金执行情况")
+        self.snippet("项目资金执行情况", "项目资金执行情况.j2" if c["budget"]["project_line"] else None)
         o.h1("绩效目标完成情况")
         o.h2("年度总体目标")
         self.goal()
