@@ -274,3 +274,10 @@ def test_department_budget_table_marks_both_splits(reports):
         seq = [x for x in labels if x]
         assert seq.index("按收入性质分：") < seq.index("其中：当年财政拨款") < seq.index("按支出性质分：") \
             < seq.index("其中：基本支出") < seq.index("项目支出"), seq
+
+
+def test_negative_actual_under_a_ceiling_reads_naturally(reports):
+    """'≤5%' against '-3.2%' read '实际完成-3.2%' before."""
+    _, rb = reports["transfer"]
+    para = next(t for t in rb.texts if t.startswith("人均救助成本较上年变动率："))
+    assert "实际为-3.2%，未超过5%的上限。" in para and "实际完成-" not in rb.body()
