@@ -242,8 +242,7 @@ def test_attachment_level1_label_restarts_only_per_run(reports):
     assert len(data) == len(ev.indicators)
 
     def restart(tr, col):
-        v = tr.findall(f"{W}tc")[col].find(f"{W}tcPr/{W}vMerge")
-        return v is None or v.get(f"{W}val") == "restart"
+        return text(tr.findall(f"{W}tc")[col]) != ""
 
     output = data[:sum(i.source.level1 == "产出指标" for i in ev.indicators)]  # too tall to keep whole
     l1 = sum(restart(tr, 0) for tr in output)
@@ -281,3 +280,23 @@ def test_negative_actual_under_a_ceiling_reads_naturally(reports):
     _, rb = reports["transfer"]
     para = next(t for t in rb.texts if t.startswith("人均救助成本较上年变动率："))
     assert "实际为-3.2%，未超过5%的上限。" in para and "实际完成-" not in rb.body()
+
+
+def test_label_blocks_are_drawn_not_vertically_merged(reports):
+    """LibreOffice drew vertically merged label cells wrongly once keep-with-next moved rows to
+    the next page (the box stopped early, the cells under it lost their borders): a label block
+    is its first cell's text over cells with no row lines between them, never a vMerge."""
+    for name in CASES:
+        _, rb = reports[name]
+        body = rb.doc.element.body
+        for tbl in body.iter(f"{W}tbl"):
+            rows = tbl.findall(f"{W}tr")
+            heads = [i for i, tr in enumerate(rows)
+                     if "".join(t.text or "" for t in tr.find(f"{W}tc").iter(f"{W}t")) in ("一级指标", "二级指标")]
+            for tr in rows[heads[0] if heads else len(rows):]:  # the indicator rows (the form's head is fixed)
+                assert tr.find(f".//{W}vMerge") is None, name
+            for tr in rows:
+                for tc in tr.findall(f"{W}tc"):
+                    top = tc.find(f"{W}tcPr/{W}tcBorders/{W}top")
+                    if top is not None and top.get(f"{W}val") == "nil":  # inside a block: empty
+                        assert "".join(t.text or "" for t in tc.iter(f"{W}t")) == ""

@@ -103,13 +103,33 @@ def keep_with_next(tr) -> None:
             _set_child(ppr, "keepNext", PPR_ORDER)
 
 
+TCBORDERS_ORDER = ("top", "start", "left", "bottom", "end", "right", "insideH", "insideV", "tl2br", "tr2bl")
+
+
+def _open_edges(tc, *sides: str) -> None:
+    """No border on these sides of the cell (the row line inside a label block)."""
+    tcpr = _tcpr(tc)
+    borders = tcpr.find(W + "tcBorders")
+    if borders is None:
+        borders = _set_child(tcpr, "tcBorders", TCPR_ORDER)
+    for side in sides:
+        _set_child(borders, side, TCBORDERS_ORDER, {"val": "nil"})
+
+
 def merge_down(cells: list[Any]) -> None:
-    """Vertically merge consecutive cells of one column: first restart, the rest continue (emptied)."""
+    """One label over consecutive cells of a column: the label in the first cell, the others
+    emptied, and no row lines between them, so the block reads as one merged cell.
+
+    Not a Word vertical merge (vMerge): LibreOffice draws a vertically merged cell whose rows
+    cannot split and keep with the next wrongly once a page break moves them (the label box
+    stops rows early and the cells below lose their borders), and reviewers print with it."""
     if len(cells) < 2:
         return
-    _set_child(_tcpr(cells[0]), "vMerge", TCPR_ORDER, {"val": "restart"})
+    _open_edges(cells[0], "bottom")
+    for tc in cells[1:-1]:
+        _open_edges(tc, "top", "bottom")
+    _open_edges(cells[-1], "top")
     for tc in cells[1:]:
-        _set_child(_tcpr(tc), "vMerge", TCPR_ORDER)
         for p in tc.findall(W + "p")[1:]:
             tc.remove(p)
         for r in tc.findall(f"{W}p/{W}r"):
