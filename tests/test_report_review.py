@@ -300,3 +300,69 @@ def test_label_blocks_are_drawn_not_vertically_merged(reports):
                     top = tc.find(f"{W}tcPr/{W}tcBorders/{W}top")
                     if top is not None and top.get(f"{W}val") == "nil":  # inside a block: empty
                         assert "".join(t.text or "" for t in tc.iter(f"{W}t")) == ""
+
+
+def _school_form():
+    """The school's 部门整体支出绩效自评表 as the unit files it: 30 indicators, its own 得分 left
+    empty, the budget split by income and by expense."""
+    from form_factory import department_form, official_forms
+
+    FI = official_forms.FormIndicator
+    kinds = [("≥2800人", 2846), ("≥1次/月", "12次"), ("100%", "100%"), ("0起", "0起"), ("≥95%", "92%"),
+             ("显著提升", "显著提升"), ("≤0", "-5.2%"), ("≤1200元/平方米", "1150元/平方米")]
+    plan = {("产出指标", "数量指标"): 8, ("产出指标", "质量指标"): 6, ("产出指标", "时效指标"): 3,
+            ("产出指标", "成本指标"): 3, ("效益指标", "社会效益指标"): 4, ("效益指标", "可持续影响指标"): 3,
+            ("满意度指标", "服务对象满意度指标"): 3}
+    inds, k = [], 0
+    for (l1, l2), n in plan.items():
+        for j in range(n):
+            target, actual = kinds[k % len(kinds)]
+            inds.append(FI(l1, l2, f"{l2[:2]}考核第{j + 1}项", target, actual, 3))
+            k += 1
+    return department_form(project="某某市第一实验中学（某某市教育局直属公办完全中学）", indicators=inds,
+                           total_weight=100,
+                           budget={"年度资金总额": (3650.2, 3820.75, 3712.48), "按收入性质分：": (),
+                                   "其中：一般公共预算财政拨款": (3450.2, 3600.75, 3500.1),
+                                   "政府性基金预算拨款": (0, 0, 0), "其他资金": (200, 220, 212.38),
+                                   "按支出性质分：": (), "其中：基本支出": (3100.2, 3150.2, 3120.55),
+                                   "项目支出": (550, 670.55, 591.93)})
+
+
+def _clinic_form():
+    """A county clinic's 项目支出绩效自评表 with amounts typed in 元 and 得分 left empty."""
+    from form_factory import national_form, official_forms
+
+    FI = official_forms.FormIndicator
+    return national_form(
+        project="2023年家庭医生签约服务补助资金", unit="某某县某某镇中心卫生院", total_weight=90, total_score=None,
+        budget={"年度资金总额": ("2,000,000.00元", "2,350,000.00元", "2,108,300.00元"),
+                "其中：当年财政拨款": ("2,000,000.00元", "2,350,000.00元", "2,108,300.00元"),
+                "上年结转资金": (0, 0, 0), "其他资金": (0, 0, 0)},
+        indicators=[FI("产出指标", "数量指标", "家庭医生签约服务覆盖重点人群人数", "≥45000人", 46210, 15),
+                    FI("产出指标", "数量指标", "签约居民年度健康体检", "≥1次/年", "1次/年", 10),
+                    FI("产出指标", "质量指标", "签约服务规范率", "≥９５％", "93%", 15, deviation="部分村医信息录入不规范。"),
+                    FI("产出指标", "时效指标", "签约服务费拨付时间", "2023年6月30日前", "按时拨付", 10),
+                    FI("效益指标", "社会效益指标", "重点人群健康管理水平", "显著提升", "显著提升", 20),
+                    FI("满意度指标", "服务对象满意度指标", "签约居民满意度", "≥85%", "91%", 20)])
+
+
+@pytest.mark.parametrize("make", [_school_form, _clinic_form], ids=["school-form", "clinic-form-yuan"])
+def test_official_forms_build_reports_equal_to_the_workbook(make, tmp_path):
+    """End to end from the forms units file (read, scored in place, reported)."""
+    from form_factory import save
+    from report_fixtures import Readback
+
+    from xlreport.pipeline import build_file
+
+    path = save(make(), tmp_path / "自评表.xlsx")
+    outcome = build_file(path, output=tmp_path / "out.xlsx")
+    ev = outcome.evaluation
+    assert ev is not None and ev.complete, outcome.summary
+    rb = Readback(outcome.report_path)
+    check_report(ev, rb)
+    body = rb.body()
+    assert "次/个月" not in rb.all_text and "。）。" not in body
+    if ev.info.report_type == schema.TYPE_DEPARTMENT:
+        assert "按支出性质分，基本支出3150.2万元、项目支出670.55万元" in body
+    else:
+        assert "全年预算数235万元，执行210.83万元，执行率89.71%" in body  # 元 read as 万元

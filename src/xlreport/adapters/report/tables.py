@@ -10,6 +10,7 @@ Column widths are fitted to the content. See :mod:`xlreport.adapters.report.layo
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 import unicodedata
 from typing import Any
 
@@ -170,13 +171,13 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
         starts = [i for i, f in enumerate(flags) if f["restart"]] + [len(flags)]
         runs: list[int] = []  # first row of each run
         used = CHUNK + 1
-        for a, b in zip(starts, starts[1:]):
+        for a, b in pairwise(starts):
             height = sum(f["height"] for f in flags[a:b])
             if used + height > CHUNK:
                 runs.append(a)
                 used = 0
             used += height
-        ends = set(r - 1 for r in runs[1:]) | {len(flags) - 1}
+        ends = {r - 1 for r in runs[1:]} | {len(flags) - 1}
         for i, f in enumerate(flags):
             restart1 = i in runs
             meta.append({"keep": i not in ends, "merge": {0: restart1, 1: f["restart"] or restart1}})
