@@ -10,8 +10,8 @@ Column widths are fitted to the content. See :mod:`xlreport.adapters.report.layo
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 import unicodedata
+from itertools import pairwise
 from typing import Any
 
 TEXT_WIDTH = 8844  # twips: the 156 mm text block
