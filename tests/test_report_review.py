@@ -366,3 +366,22 @@ def test_official_forms_build_reports_equal_to_the_workbook(make, tmp_path):
         assert "按支出性质分，基本支出3150.2万元、项目支出670.55万元" in body
     else:
         assert "全年预算数235万元，执行210.83万元，执行率89.71%" in body  # 元 read as 万元
+
+
+def test_level2_label_and_weight_stay_whole(tmp_path):
+    """'产出数量（19.98分）' broke as '（19.98 / 分）' in a table whose other columns wanted the room."""
+    from xlreport.adapters.report.tables import WU_HAO, lines_needed
+
+    rows = [indicator(5 + k, "项目产出", "产出数量", f"产出数量第{k + 1}项考核内容是否符合要求的较长名称", "≥95%", "97.2%",
+                      Decimal("3.33")) for k in range(6)]
+    rows += [indicator(20, "项目效益", "满意度", "满意度", "≥90%", "95%", Decimal("80.02"))]
+    ev = make_evaluation(schema.TYPE_PROJECT, rows, budget(10, 10, 10, weight=0), TEXTS)
+    rb = write(ev, tmp_path)
+    check_report(ev, rb)
+    for tbl in rb.doc.tables:
+        if tbl.rows[0].cells[0].text != "二级指标":
+            continue
+        width = int(tbl._tbl.find(f"{W}tblGrid").findall(f"{W}gridCol")[0].get(f"{W}w"))
+        for row in tbl.rows[1:-1]:
+            for line in row.cells[0].text.split("\n"):
+                assert lines_needed(line, width, WU_HAO) == 1, line

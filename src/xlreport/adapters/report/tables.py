@@ -54,6 +54,12 @@ def fit_widths(columns: list[tuple[list[str], float, float]], total: int, char: 
     return widths
 
 
+def label_min(texts: list[str], lo: float, hi: float) -> float:
+    """A label column's minimum: its longest label up to `hi` characters, so a name or a weight
+    such as '（19.98分）' stays whole on its line instead of breaking as '（19.98 / 分）'."""
+    return max(lo, min(hi, max((text_width(t) for t in texts), default=lo)))
+
+
 def row_height(cells: list[str], widths: list[int], char: int) -> int:
     lines = max(lines_needed(t, w, char) for t, w in zip(cells, widths))
     return int(lines * char * 1.45) + ROW_PAD
@@ -97,7 +103,7 @@ def indicator_block(g: dict[str, Any]) -> dict[str, Any]:
     cells = [[max(child["name"], child["weight_label"], key=text_width), ind["name"], ind["target"], ind["actual"],
               ind["weight"], ind["score"], ind["rate"]] for child, ind in inds]
     widths = fit_widths([
-        ([c[0] for c in cells], 5, 7), ([c[1] for c in cells], 6, 12), ([c[2] for c in cells], 5, 12),
+        ([c[0] for c in cells], label_min([c[0] for c in cells], 5, 7), 7), ([c[1] for c in cells], 6, 12), ([c[2] for c in cells], 5, 12),
         ([c[3] for c in cells], 5.6, 9), ([], 2.5, 2.5), ([], 3, 3), ([c[6] for c in cells], 4.4, 4.4)],
         TEXT_WIDTH, WU_HAO)
     groups, k = [], 0
@@ -153,7 +159,7 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
     # column 0 also holds 年度总体目标, column 1 the budget lines ('年度资金总额' on one line)
     budget_labels = [line["label"] for line in ctx["budget"]["lines"]]
     widths = fit_widths([
-        ([r[0] for r in rows] + ["年度总体目标"], 6, 6), ([r[1] for r in rows] + budget_labels, 6, 7),
+        ([r[0] for r in rows] + ["年度总体目标"], 6, 6), ([r[1] for r in rows] + budget_labels, label_min([r[1] for r in rows], 6, 7), 7),
         ([r[2] for r in rows], 6, 12),
         ([r[3] for r in rows], 5.6, 8), ([r[4] for r in rows], 5.6, 8), ([], 2.5, 2.5), ([], 3.5, 3.5),
         ([r[7] for r in rows], 6, 14)], TEXT_WIDTH, ANNEX_CHAR)
