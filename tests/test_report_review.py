@@ -115,7 +115,7 @@ def four_level_case():
                 name = long_name if r == 20 else f"{l2}第{k + 1}项考核内容是否符合要求"
                 extra = {}
                 if r in (9, 33, 51):
-                    a, extra = ("90%" if t.endswith("%") else "基本规范"), {"deviation": "个别环节执行不到位。"}
+                    a, extra = ("90%" if t.endswith("%") else "基本规范"), {"deviation": "个别环节执行不到位，下一步加强督导。"}
                 rows.append(indicator(r, l1, l2, name, t, a, Decimal(2) if r % 3 == 0 else Decimal("1.5"), **extra))
                 r += 1
     rows = rows[:60]
@@ -385,3 +385,23 @@ def test_level2_label_and_weight_stay_whole(tmp_path):
         for row in tbl.rows[1:-1]:
             for line in row.cells[0].text.split("\n"):
                 assert lines_needed(line, width, WU_HAO) == 1, line
+
+
+def test_long_group_is_cut_into_even_chunks():
+    """12 rows a little over CHUNK: two chunks of 6, not 7 + a 5-row tail (30 rows: 5 × 6, not
+    4 × 7 + 2), so a repeated label rarely sits on the same page as the rest of its group."""
+    from xlreport.adapters.report.tables import CHUNK, _chunk_starts
+
+    row = CHUNK // 7 - 1
+    assert _chunk_starts([row] * 7) == [0]
+    assert _chunk_starts([row] * 12) == [0, 6]
+    assert _chunk_starts([row] * 30) == [0, 6, 12, 18, 24]
+    assert _chunk_starts([CHUNK * 2, row, row]) == [0, 1]  # a row taller than CHUNK stands alone
+
+
+def test_one_measure_for_several_indicators_is_stated_once(reports):
+    """Three indicators whose 偏差原因 end in the same '下一步…' gave three identical items."""
+    _, rb = reports["four_level"]
+    items = [t for t in rb.texts if t.startswith("（") and "针对" in t]
+    assert len(items) == 1, items
+    assert re.match(r"^（一）针对(“[^”]+”){3}等3项指标未完全达到年度指标值的问题，", items[0]), items[0]

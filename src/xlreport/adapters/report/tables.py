@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any
 
 TEXT_WIDTH = 8844  # twips: the 156 mm text block
 PAGE_HEIGHT = 12756  # twips: the 225 mm text block
-CHUNK = int(PAGE_HEIGHT * 0.35)  # a group taller than this is cut so a page never holds a huge gap
+CHUNK = int(PAGE_HEIGHT * 0.6)  # a group taller than this is cut; below it a group is kept whole (at most this gap)
 SMALL_TABLE = 12  # rows: kept on one page
 CELL_PAD = 170  # twips: left + right cell margins
 WU_HAO = 210  # twips per CJK character at 10.5 pt
@@ -65,21 +65,50 @@ def row_height(cells: list[str], widths: list[int], char: int) -> int:
     return int(lines * char * 1.45) + ROW_PAD
 
 
+def _greedy(heights: list[int]) -> list[int]:
+    """Chunk starts filling each chunk up to CHUNK (a single taller row is a chunk of its own)."""
+    starts, used = [0], 0
+    for k, h in enumerate(heights):
+        if k and used + h > CHUNK:
+            starts.append(k)
+            used = 0
+        used += h
+    return starts
+
+
+def _chunk_starts(heights: list[int]) -> list[int]:
+    """Where a group's label restarts: nowhere when the group fits in CHUNK, else at the row
+    boundaries that cut it into as few chunks of even height as fit CHUNK (greedy filling left
+    a two-row tail whose repeated label sat on the same page as the rest)."""
+    total = sum(heights)
+    if total <= CHUNK or len(heights) < 2:
+        return [0]
+    greedy = _greedy(heights)
+    n = len(greedy)
+    cumulative = list(accumulate(heights))
+    starts = [0]
+    for k in range(1, n):
+        target = total * k / n
+        i = min(range(starts[-1] + 1, len(heights)), key=lambda j: abs(cumulative[j - 1] - target), default=None)
+        if i is None:
+            break
+        starts.append(i)
+    bounds = [*starts, len(heights)]
+    if any(sum(heights[a:b]) > CHUNK and b - a > 1 for a, b in pairwise(bounds)):
+        return greedy
+    return starts
+
+
 def _plan_groups(groups: list[list[list[str]]], widths: list[int], char: int) -> list[dict[str, Any]]:
     """Row flags for the data rows of consecutive groups: keep (with the next row) and restart
     (the group's label starts here: first row of a group or of a chunk)."""
     flags: list[dict[str, Any]] = []
     for rows in groups:
         heights = [row_height(r, widths, char) for r in rows]
-        start = 0
-        while start < len(rows):
-            end, used = start, 0
-            while end < len(rows) and (end == start or used + heights[end] <= CHUNK):
-                used += heights[end]
-                end += 1
-            for k in range(start, end):
-                flags.append({"keep": k < end - 1, "restart": k == start, "height": heights[k]})
-            start = end
+        starts = _chunk_starts(heights)
+        ends = {b - 1 for b in [*starts[1:], len(rows)]}
+        for k in range(len(rows)):
+            flags.append({"keep": k not in ends, "restart": k in starts, "height": heights[k]})
     return flags
 
 
