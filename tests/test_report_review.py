@@ -405,3 +405,10 @@ def test_one_measure_for_several_indicators_is_stated_once(reports):
     items = [t for t in rb.texts if t.startswith("（") and "针对" in t]
     assert len(items) == 1, items
     assert re.match(r"^（一）针对(“[^”]+”){3}等3项指标未完全达到年度指标值的问题，", items[0]), items[0]
+
+
+def test_lead_in_keeps_with_what_it_introduces(reports):
+    """'根据评分情况，产出类指标完成情况如下：' stood alone at the foot of a page."""
+    _, rb = reports["transfer"]
+    lead = [p for p in rb.paragraphs if p.text.endswith("完成情况如下：")]
+    assert lead and all(p._p.pPr.find(f"{W}keepNext") is not None for p in lead)

@@ -293,6 +293,17 @@ def keep_text_with_signature(body) -> None:
             return
 
 
+def keep_lead_ins(body) -> None:
+    """A paragraph ending in '：' ('…完成情况如下：') introduces the next one: never the last
+    line of a page."""
+    for p in body.iterchildren(W + "p"):
+        text = "".join(t.text or "" for t in p.iter(W + "t")).rstrip()
+        if text.endswith(("：", ":")):
+            ppr = _ppr(p)
+            if ppr.find(W + "keepNext") is None:
+                _set_child(ppr, "keepNext", PPR_ORDER)
+
+
 def finish(body, blocks: list[dict[str, Any]]) -> None:
     tables = [b for b in blocks if b["kind"] in TABLE_KINDS]
     rendered = list(body.iterchildren(W + "tbl"))
@@ -301,6 +312,7 @@ def finish(body, blocks: list[dict[str, Any]]) -> None:
             if block.get("layout"):
                 finish_table(tbl, block["layout"])
     nonbreaking_hyphens(body)
+    keep_lead_ins(body)
     keep_text_with_signature(body)
     signature = next((b["text"] for b in blocks if b["kind"] == "signature"), "")
     day = next((b["text"] for b in blocks if b["kind"] == "date"), "")
