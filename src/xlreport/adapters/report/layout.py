@@ -1,9 +1,10 @@
 """The finishing pass on the rendered document: what a Word template cannot say per row.
 
 After docxtpl has filled ``report.docx``, each generated table gets its fitted column widths,
-its 一级/二级 labels merged down their group (restarted at every chunk, see
+its 一级/二级 labels drawn as one block over their group (restarted at every chunk, see
 :mod:`xlreport.adapters.report.tables`), and keep-with-next on the rows that must stay together; table
-numbers never break at their hyphen; the signature and date are placed as GB/T 9704 asks.
+numbers never break at their hyphen; a lead-in ending in '：' keeps with its paragraph; the
+signature (on two lines when too long) and date are placed as GB/T 9704 asks.
 Every element is inserted at its ECMA-376 position (Word drops properties out of order).
 """
 
