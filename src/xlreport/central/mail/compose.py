@@ -1,4 +1,5 @@
-"""Attachment names and reply messages (plain Chinese, threaded, RFC 2231 file names)."""
+"""Attachment names and reply messages (threaded, RFC 2231 file names); their words are in
+:mod:`xlreport.central.mail.replies`."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
-from xlreport.central.mail.headers import _CONTROL, Headers, valid_text
+from xlreport.central.mail.headers import CONTROL, Headers, valid_text
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Files that look like a spreadsheet: handed to build_file, which says what is wrong with them.
 SPREADSHEET_SUFFIXES = WORKBOOK_SUFFIXES + (".xls", ".xlsb", ".xltx", ".xltm", ".et", ".ods", ".csv", ".numbers")
 SPREADSHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml",
                      "application/vnd.ms-excel", "application/vnd.oasis.opendocument.spreadsheet")
-MAX_PROBLEM_LINES = 20
 MAIL_POLICY = policy.SMTP.clone(max_line_length=78)
 _MSGID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>$")  # printable, no spaces or angle brackets inside
 
@@ -29,7 +29,7 @@ _BAD = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
 def sanitise_filename(name: str, n: int, content_type: str = "") -> str:
     """A safe base name: no folders, no control characters, not empty, at most 120 characters."""
     name = valid_text(name).replace("\ufffd", "_").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _BAD.sub("_", _CONTROL.sub("_", name)).strip().strip(".")
+    name = _BAD.sub("_", CONTROL.sub("_", name)).strip().strip(".")
     if not name:
         ext = ".xlsx" if "spreadsheetml" in content_type else (mimetypes.guess_extension(content_type) or ".bin")
         name = f"附件{n}{ext}"
@@ -123,32 +123,3 @@ def write_message(msg: EmailMessage, placeholders: dict[str, Path], fh) -> None:
         with open(path, "rb") as src:
             while block := src.read(57 * 1024):  # whole 57-byte groups: 76-character lines
                 fh.write(base64.encodebytes(block).replace(b"\n", b"\r\n"))
-
-
-# Texts ---------------------------------------------------------------------------------------
-CHINESE_NUMERALS = "一二三四五六七八九十"
-
-
-def ordinal(i: int) -> str:
-    if i <= 10:
-        return CHINESE_NUMERALS[i - 1]
-    if i < 20:
-        return "十" + CHINESE_NUMERALS[i - 11]
-    return str(i)
-
-
-def money(value) -> str:
-    return "—" if value is None else f"{value:,.2f}"
-
-
-def greeting(unit: str | None) -> str:
-    return f"{unit}：\n\n您好！" if unit else "您好！"
-
-
-SIGNATURE = ("\n\n——\n本邮件由绩效自评汇总系统自动发送。"
-             "修改后重新提交时，直接回复本邮件并附上工作簿即可；如有疑问请联系汇总单位。")
-
-
-def how_to_text(template_name: str) -> str:
-    return (f"1. 用Excel打开附件“{template_name}”，按黄色单元格的提示填写“基本信息”“预算执行”“绩效指标”“文字材料”后保存；\n"
-            "2. 把填好的工作簿（.xlsx）作为附件发送到本邮箱，系统将自动评分，并回复评分结果、已评分的工作簿和自评报告。")

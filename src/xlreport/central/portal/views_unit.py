@@ -25,6 +25,7 @@ from xlreport.central.portal.web import (
     render,
     require_unit,
     require_user,
+    row_or_404,
     state,
 )
 
@@ -127,7 +128,9 @@ async def upload(request: Request) -> Response:
         return _message_response(request, _too_large_message(name, st.config.max_upload_mb), 413)
     output = out_dir / output_name(name)
     try:
-        result = await st.pool.run(score_upload, str(source), str(output), name, timeout=st.config.build_timeout)
+        result = await st.pool.run(score_upload, str(source), str(output), name,
+                                   str(st.config.templates) if st.config.templates else None,
+                                   timeout=st.config.build_timeout)
     except TimeoutError:
         result = {"outcome": Outcome.FAILED.value, "details": None,
                   "reason": f"文件“{name}”处理超时，未能评分。请检查工作簿是否过大，或稍后重试。"}
@@ -155,13 +158,8 @@ def _make_dirs(*dirs: Path) -> None:
 
 async def _visible_submission(request: Request, user: User):
     """The submission if this user may see it; 404 otherwise (never 403: no hint it exists)."""
-    st = state(request)
-    try:
-        sid = int(request.path_params["sid"])
-    except ValueError:
-        raise HTTPException(404) from None
-    sub = await run_in_threadpool(st.store.submission, sid)
-    if sub is None or (not user.is_office and sub["unit"] != user.unit):
+    sub = await row_or_404(request, "sid", state(request).store.submission)
+    if not user.is_office and sub["unit"] != user.unit:
         raise HTTPException(404)
     return sub
 
