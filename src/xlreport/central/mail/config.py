@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from xlreport.core.catalogue import message
 from xlreport.core.failures import XlreportError
 
 
@@ -22,7 +23,7 @@ class MailConfigError(XlreportError):
 
     @classmethod
     def make(cls, path: Path | str, detail: str) -> MailConfigError:
-        return cls("mail-config", f"邮件配置文件“{path}”有误：{detail}")
+        return cls("mail-config", message("mail-config", path=path, detail=detail))
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def load_config(path: str | Path) -> MailConfig:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise MailConfigError("mail-config", f"找不到邮件配置文件“{path}”。请检查文件名，或参照 docs/mail.md 新建。") from None
+        raise MailConfigError("mail-config", message("mail-config", "not-found", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise MailConfigError.make(path, f"无法读取（{exc}）。请确认文件为 UTF-8 编码的文本文件。") from None
     try:

@@ -262,7 +262,7 @@ def _test_hook(name: str) -> None:
         from xlreport.core.failures import XlreportError
 
         def broken(*_args, **_kwargs):
-            raise XlreportError("report-write-failed", "自评报告模板有误（测试）。")
+            raise XlreportError.make("report-write-failed", path="（测试）", reason="模拟的写入失败")
 
         report_pkg.write_report = broken
 
@@ -369,7 +369,7 @@ def main(argv: list[str]) -> int:
     tmp = workdir / "result.json.tmp"
     tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, workdir / "result.json")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from xlreport.central.mail.config import resolve_path, resolve_sqlite_url
+from xlreport.core.catalogue import message
 from xlreport.core.failures import XlreportError
 
 
@@ -22,7 +23,7 @@ class PortalConfigError(XlreportError):
 
     @classmethod
     def make(cls, path: Path | str, detail: str) -> PortalConfigError:
-        return cls("portal-config", f"平台配置文件“{path}”有误：{detail}")
+        return cls("portal-config", message("portal-config", path=path, detail=detail))
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class SmtpSettings:
             return None
         value = os.environ.get(self.password_env or "")
         if value is None:
-            raise PortalConfigError("portal-config", f"发信密码环境变量 {self.password_env} 未设置。")
+            raise PortalConfigError("portal-config", message("portal-config", "smtp-password", env=self.password_env))
         return value
 
 
@@ -86,7 +87,7 @@ class PortalConfig:
         if self.secret_env:
             value = os.environ.get(self.secret_env)
             if not value:
-                raise PortalConfigError("portal-config", f"会话密钥环境变量 {self.secret_env} 未设置。")
+                raise PortalConfigError("portal-config", message("portal-config", "secret", env=self.secret_env))
             return value
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         key_file = self.data_dir / "secret.key"
@@ -131,7 +132,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise PortalConfigError("portal-config", f"找不到平台配置文件“{path}”。请参照 README“网上报送平台”一节新建。") from None
+        raise PortalConfigError("portal-config", message("portal-config", "not-found", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PortalConfigError.make(path, f"无法读取（{exc}）。请确认文件为 UTF-8 编码的文本文件。") from None
     try:
