@@ -77,6 +77,13 @@ def test_every_mail_and_roster_code_is_in_the_reason_table():
     _check(reasons, MAIL_FAMILIES, 1)
 
 
+def test_the_mail_guide_shows_the_same_reason_table():
+    guide = (Path(__file__).parents[1] / "docs" / "mail.md").read_text(encoding="utf-8")
+    start = guide.index("| 代码 | 含义 | 是否回复 |")
+    readme_start = README.index("| 代码 | 含义 | 是否回复 |")
+    assert guide[start:guide.index("\n\n", start)] == README[readme_start:README.index("\n\n", readme_start)]
+
+
 def test_every_family_has_its_table():
     assert {Family.PROBLEM} | COMMAND_FAMILIES | MAIL_FAMILIES == set(Family)
 
