@@ -5,8 +5,8 @@ workbooks' 校验结果 sheets, mail replies and the central office's statistics
 family it belongs to, a level for problems in a workbook, a short Chinese title, a message
 template with named placeholders (some codes have a few named variants of it), and the exit
 code when the failure ends a command. Raise sites name a code and its fields; the text lives
-here only. The README's tables 问题代码, 原因代码 and 退出码 list every entry, kept in step by
-tests/test_catalogue.py.
+here only. The README's tables 问题代码, 原因代码 and 退出码 list every entry (tests/test_docs.py);
+tests/test_catalogue.py checks that every code the source uses is here and every entry is used.
 """
 
 from __future__ import annotations
