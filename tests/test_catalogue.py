@@ -195,24 +195,29 @@ def test_file_write_failed_is_written_once():
     assert not [t for t in strings if t.startswith("无法写入“")], "a write failure message spelt out at a raise site"
 
 
+def _literal(value: ast.expr | None) -> bool:
+    """An int written out, alone or as a branch of ``… if … else …``."""
+    if isinstance(value, ast.IfExp):
+        return _literal(value.body) or _literal(value.orelse)
+    return isinstance(value, ast.Constant) and type(value.value) is int
+
+
 def test_exit_codes_are_named_not_literal():
-    """No ``sys.exit(1)`` or ``exit_code = 3``: every exit code is a member of catalogue.Exit."""
+    """No ``sys.exit(1)``, ``exit_code = 3`` or ``0 if … else 1``: every exit code is a member of catalogue.Exit."""
     literal = []
     for path, tree in _trees().items():
         for node in ast.walk(tree):
-            value = None
+            values: list[ast.expr] = []
             if isinstance(node, ast.Call) and _name(node.func) == "exit" and node.args:
-                value = node.args[0]
+                values.append(node.args[0])
             elif isinstance(node, ast.Assign) and any("exit" in ast.unparse(t) for t in node.targets):
-                value = node.value
-            elif isinstance(node, ast.keyword) and node.arg and "exit" in node.arg:
-                value = node.value
-            elif isinstance(node, ast.IfExp) and all(isinstance(v, ast.Constant) and v.value in (0, 1, 2, 3)
-                                                     for v in (node.body, node.orelse)):
-                if "exit" in ast.unparse(node.test) or "complete" in ast.unparse(node.test):
-                    value = node.body
-            if isinstance(value, ast.Constant) and isinstance(value.value, int) and not isinstance(value.value, bool):
-                literal.append(f"{path.relative_to(SRC)}:{node.lineno if hasattr(node, 'lineno') else '?'}")
+                values.append(node.value)
+            elif isinstance(node, ast.Call):
+                values += [k.value for k in node.keywords if k.arg and "exit" in k.arg]
+            elif isinstance(node, ast.FunctionDef) and (node.name in {"main", "run"} or "exit" in node.name):
+                values += [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None
+                           and isinstance(n.value, ast.Constant | ast.IfExp)]
+            literal += [f"{path.relative_to(SRC)}:{v.lineno}" for v in values if _literal(v)]
     assert not literal, f"literal exit codes: {literal}"
 
 
