@@ -162,7 +162,7 @@ def test_codes_are_stable_strings_and_entries_are_complete():
         assert entry.title and entry.template
         assert (entry.level is not None) == (entry.family is Family.PROBLEM), code
         if entry.family is Family.PROBLEM:
-            assert entry.exit is None, code
+            assert entry.exit_code is None, code
         assert "\n" not in entry.template and "Traceback" not in entry.template
 
 
@@ -223,7 +223,7 @@ def test_exit_codes_are_named_not_literal():
 
 def test_exit_codes_are_the_documented_table():
     assert [int(e) for e in Exit] == [0, 1, 2, 3, 130]
-    assert {e.exit for e in CATALOGUE.values()} <= {None, Exit.ERRORS, Exit.UNUSABLE}
+    assert {e.exit_code for e in CATALOGUE.values()} <= {None, Exit.ERRORS, Exit.UNUSABLE}
 
 
 def test_entry_message_fills_a_variant():

@@ -49,12 +49,14 @@ class Family(StrEnum):
 
 @dataclass(frozen=True)
 class Entry:
+    """One stable code: what it is called, where it belongs, and the words a user reads."""
+
     code: str
     family: Family
     title: str
     template: str
     level: Level | None = None  # problems only
-    exit: Exit | None = None  # when the failure ends a command
+    exit_code: Exit | None = None  # when the failure ends a command
     variants: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def message(self, variant: str | None = None, **fields: Any) -> str:
@@ -70,9 +72,9 @@ def _p(code: str, level: Level, title: str, template: str) -> None:
     _entries.append(Entry(code, Family.PROBLEM, title, template, level=level))
 
 
-def _f(code: str, family: Family, title: str, template: str, exit: Exit | None = Exit.UNUSABLE,
+def _f(code: str, family: Family, title: str, template: str, exit_code: Exit | None = Exit.UNUSABLE,
        **variants: str) -> None:
-    _entries.append(Entry(code, family, title, template, exit=exit,
+    _entries.append(Entry(code, family, title, template, exit_code=exit_code,
                           variants={k.replace("_", "-"): v for k, v in variants.items()}))
 
 
@@ -258,20 +260,20 @@ _f("portal-demo", P, "找不到示例工作簿",
 
 # Mail: why a message was quarantined or failed (shown as “[code] …” in mail status) ------
 M = Family.MAIL
-_f("mail-sender-unknown", M, "发件人不在单位名单中", "发件人不在单位名单中", exit=None)
-_f("mail-sender-unverified", M, "发件人未通过核验（可能被冒用）", "{detail}", exit=None)
-_f("mail-code-missing", M, "没有有效的提交码", "主题和工作簿中均没有有效的提交码", exit=None,
+_f("mail-sender-unknown", M, "发件人不在单位名单中", "发件人不在单位名单中", exit_code=None)
+_f("mail-sender-unverified", M, "发件人未通过核验（可能被冒用）", "{detail}", exit_code=None)
+_f("mail-code-missing", M, "没有有效的提交码", "主题和工作簿中均没有有效的提交码", exit_code=None,
    subject="主题中没有有效的提交码",
    rate_limited="一小时内已有{limit}封没有有效提交码的来信，未处理、不回复（可用 mail retry 重新处理）")
-_f("mail-too-large", M, "邮件过大，未下载", "邮件过大（{size}），未下载", exit=None)
-_f("mail-unparseable", M, "邮件结构畸形，无法读取", "{detail}", exit=None)
-_f("mail-auto-reply", M, "自动回复、退信或群发邮件", "{detail}，不回复", exit=None)
+_f("mail-too-large", M, "邮件过大，未下载", "邮件过大（{size}），未下载", exit_code=None)
+_f("mail-unparseable", M, "邮件结构畸形，无法读取", "{detail}", exit_code=None)
+_f("mail-auto-reply", M, "自动回复、退信或群发邮件", "{detail}，不回复", exit_code=None)
 _f("mail-rate-limited", M, "回复次数已达每小时上限",
-   "一小时内已回复 {address} {limit} 次，暂不回复（可用 mail retry 重新处理）", exit=None)
-_f("mail-failed", M, "多次处理均未完成", "已尝试{attempts}次仍出错：{detail}", exit=None,
+   "一小时内已回复 {address} {limit} 次，暂不回复（可用 mail retry 重新处理）", exit_code=None)
+_f("mail-failed", M, "多次处理均未完成", "已尝试{attempts}次仍出错：{detail}", exit_code=None,
    gave_up="多次处理均未完成", no_reply="回复内容未能生成")
 _f("mail-db-unavailable", M, "连不上登记簿数据库",
-   "无法连接登记簿数据库“{where}”（{kind}）。请确认数据库服务已启动、地址和口令正确，稍后再运行。", exit=Exit.ERRORS)
+   "无法连接登记簿数据库“{where}”（{kind}）。请确认数据库服务已启动、地址和口令正确，稍后再运行。", exit_code=Exit.ERRORS)
 _f("mail-config", M, "邮件配置文件有误", "邮件配置文件“{path}”有误：{detail}",
    not_found="找不到邮件配置文件“{path}”。请检查文件名，或参照 docs/mail.md 新建。")
 

@@ -33,7 +33,7 @@ class XlreportError(Exception):
     @property
     def exit_code(self) -> Exit:
         entry = CATALOGUE.get(self.code)
-        return entry.exit if entry is not None and entry.exit is not None else Exit.UNUSABLE
+        return entry.exit_code if entry is not None and entry.exit_code is not None else Exit.UNUSABLE
 
     @classmethod
     def make(cls, code: str, /, *, variant: str | None = None, **fields: object) -> Self:
