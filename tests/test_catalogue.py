@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from xlreport.core.catalogue import CATALOGUE, Entry, Exit, Family, Level, message, reason
+from xlreport.core.catalogue import CATALOGUE, SETTINGS, Entry, Exit, Family, Level, message, reason, setting
 from xlreport.core.failures import FILE_FAILURES, FileRejected, XlreportError
 from xlreport.core.problems import CATALOGUE as PROBLEMS
 from xlreport.core.problems import problem
@@ -25,7 +25,7 @@ CATALOGUE_FILE = SRC / "core" / "catalogue.py"
 CODE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 BRACKETED = re.compile(r"^\[([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\]")
 # Calls whose string arguments are codes: the catalogue's own helpers and the failures' classes.
-CODE_CALLS = {"problem", "Problem", "make", "message", "reason", "entry", "_refuse"}
+CODE_CALLS = {"problem", "Problem", "make", "message", "reason", "entry", "_refuse", "fail"}
 # Strings that look like a code and start like one but are not codes (a default folder name).
 NOT_CODES = {"portal-data"}
 
@@ -85,7 +85,7 @@ def test_every_code_at_a_raise_site_is_catalogued():
 def test_every_code_like_string_with_a_codes_prefix_is_catalogued():
     """A code written anywhere (a variable, an enum, a ``[code] …`` reason) is in the catalogue."""
     prefixes = {code.split("-")[0] + "-" for code in CATALOGUE}
-    variants = {v for e in CATALOGUE.values() for v in e.variants}
+    variants = {v for e in CATALOGUE.values() for v in e.variants} | set(SETTINGS)
     unknown = {}
     for text, where in _strings().items():
         bracketed = BRACKETED.match(text)
@@ -151,6 +151,43 @@ def test_raise_sites_pass_exactly_the_fields_the_message_needs():
         if not ok:
             wrong.append((where, entry.code, sorted(needed), sorted(given)))
     assert not wrong, f"fields passed do not match the message's placeholders: {wrong}"
+
+
+def test_every_settings_sentence_is_used_with_exactly_its_fields():
+    """mail.toml and central.toml say what is wrong in the catalogue's words (SETTINGS)."""
+    used, wrong = set(), []
+    for path, tree in _trees().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node.func) == "setting":
+                where = f"{path.relative_to(SRC)}:{node.lineno}"
+                name = node.args[0].value  # type: ignore[attr-defined]
+                assert name in SETTINGS, f"{where}: no settings sentence {name!r}"
+                used.add(name)
+                if {k.arg for k in node.keywords} != _placeholders(SETTINGS[name]):
+                    wrong.append((where, name))
+    assert not wrong, f"fields passed do not match the sentence's placeholders: {wrong}"
+    assert used == set(SETTINGS), f"settings sentences no source file uses: {sorted(set(SETTINGS) - used)}"
+    assert setting("key-missing", section="smtp", key="host") == "[smtp] 缺少 host。"
+
+
+# Not codes: Python's own exceptions (a misuse of an API) and click's usage errors (a mistyped command).
+NOT_CATALOGUED_CALLS = {"ValueError", "KeyError", "TypeError", "RuntimeError", "AssertionError", "OSError",
+                        "UsageError", "BadParameter"}
+
+
+def test_no_message_sentence_is_written_at_a_raise_site():
+    """A raise site passes a code and fields (short fragments such as a reason); the sentences a
+    user reads, ending in “。”, are the catalogue's."""
+    sentences = []
+    for call, where in _code_calls():
+        if _name(call.func) in NOT_CATALOGUED_CALLS:
+            continue
+        # ``advice`` is a 基本信息 field's hint (as the schema's labels carry), not a message of its own
+        for arg in [*call.args, *(k.value for k in call.keywords if k.arg != "advice")]:
+            for node in ast.walk(arg):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and "。" in node.value:
+                    sentences.append((where, node.value[:30]))
+    assert not sentences, f"message sentences written at raise sites: {sentences}"
 
 
 # The catalogue itself -----------------------------------------------------------------------

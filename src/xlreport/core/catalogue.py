@@ -291,6 +291,47 @@ if len(CATALOGUE) != len(_entries):
     raise ValueError("a code is catalogued twice")
 
 
+# What is wrong in a settings file (mail.toml, central.toml): the {detail} of mail-config and
+# portal-config, naming the section and the key. -------------------------------------------
+SETTINGS: dict[str, str] = {
+    "unreadable": "无法读取（{reason}）。请确认文件为 UTF-8 编码的文本文件。",
+    "syntax": "格式错误（{reason}）。请检查引号、等号和方括号。",
+    "section-missing": "缺少 [{section}] 一节。",
+    "not-a-section": "{section} 应为一节（[{section}]）。",
+    "key-missing": "[{section}] 缺少 {key}。",
+    "key-type": "[{section}] {key} 应为{kind}，现为“{value}”。",
+    "unknown-keys": "[{section}] 中有无法识别的设置：{keys}。请检查拼写。",
+    "ssl-and-starttls": "[{section}] ssl 与 starttls 不能同时为 true（{ssl_port}端口用 ssl，{starttls_port}端口用 starttls）。",
+    "ca-file-missing": "[{section}] ca_file 指定的证书文件“{ca_file}”不存在。",
+    "password-env-missing": "[{section}] 缺少 password_env（保存密码的环境变量名）。密码不要写在配置文件里。",
+    "password-env-unset": "[{section}] 指定的环境变量 {env} 未设置。请先设置该环境变量（其值为邮箱密码或授权码）。",
+    "server-names": "[{section}] {key} 应为服务器名称或名称列表。",
+    "smtp-user-without-password": "[smtp] 设置了 user 但没有 password_env。无需登录的中继请删除 user。",
+    "smtp-from": "[smtp] from 应为邮箱地址，现为“{value}”。",
+    "store-env-unset": "[store] 指定的环境变量 {env} 未设置。请先设置该环境变量（其值为数据库口令）。",
+    "store-url": "[store] url 无法识别（{kind}）。",
+    "store-work-in-archive": "[store] work_dir 不能位于 archive_dir 之内（存档只保存原始邮件）。",
+    "sender-check-missing": "[policy] 缺少 sender_check（如何确认来信确实来自名单中的单位），可选{choices}。"
+                            "请参照 docs/mail.md“发件人核验”一节选择。",
+    "sender-check-invalid": "[policy] sender_check 只能是{choices}，现为“{value}”。",
+    "on-uncertain": "[policy] on_uncertain 只能是 \"resend\" 或 \"skip\"，现为“{value}”。",
+    "policy-sizes": "[policy] max_attempts、max_attachment_mb 与 max_message_mb 必须大于0。",
+    "policy-limits": "[policy] max_replies_per_hour、build_timeout_seconds 必须大于0，worker_memory_mb 不能小于256。",
+    "authserv-missing": "[policy] sender_check = \"auth-results\" 时必须用 trusted_authserv_id 写明"
+                        "本单位收信服务器在 Authentication-Results 中的名称（如 \"mx.example.gov.cn\"）。",
+    "code-needs-roster": "[policy] sender_check = \"code\" 需要单位名单（roster）中的“提交码”列。",
+    "report-type": "[policy] report_type 应为{choices}之一。",
+    "rules": "[policy] rules：{reason}",
+    "office-accounts": "[portal] office_accounts 应为账号名列表，如 [\"admin\"]。",
+    "portal-limits": "[portal] max_upload_mb 与 workers 必须大于0。",
+}
+
+
+def setting(name: str, /, **fields: Any) -> str:
+    """What is wrong in a settings file, as the {detail} of mail-config or portal-config."""
+    return SETTINGS[name].format(**fields)
+
+
 def entry(code: str) -> Entry:
     """The catalogue entry; an unknown code is a bug, so it raises KeyError."""
     return CATALOGUE[code]
@@ -306,4 +347,4 @@ def reason(code: str, variant: str | None = None, /, **fields: Any) -> str:
     return f"[{code}] {message(code, variant, **fields)}"
 
 
-__all__ = ["CATALOGUE", "Entry", "Exit", "Family", "Level", "entry", "message", "reason"]
+__all__ = ["CATALOGUE", "SETTINGS", "Entry", "Exit", "Family", "Level", "entry", "message", "reason", "setting"]

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from xlreport.core.catalogue import message
+from xlreport.core.catalogue import message, setting
 from xlreport.core.failures import XlreportError
 
 
@@ -112,11 +112,11 @@ class MailConfig:
 def _password(path: Path, section: str, env: str | None, *, required: bool) -> str | None:
     if not env:
         if required:
-            raise MailConfigError.make(path, f"[{section}] 缺少 password_env（保存密码的环境变量名）。密码不要写在配置文件里。")
+            raise MailConfigError.make(path, setting("password-env-missing", section=section))
         return None
     value = os.environ.get(env)
     if value is None:
-        raise MailConfigError.make(path, f"[{section}] 指定的环境变量 {env} 未设置。请先设置该环境变量（其值为邮箱密码或授权码）。")
+        raise MailConfigError.make(path, setting("password-env-unset", section=section, env=env))
     return value
 
 
@@ -127,13 +127,13 @@ def _get(path: Path, table: dict[str, Any], section: str, key: str, kind: type, 
          ) -> Any:
     if key not in table:
         if default is ...:
-            raise MailConfigError.make(path, f"[{section}] 缺少 {key}。")
+            raise MailConfigError.make(path, setting("key-missing", section=section, key=key))
         return default
     value = table[key]
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise MailConfigError.make(path, f"[{section}] {key} 应为{_TYPES[kind]}，现为“{value}”。")
+        raise MailConfigError.make(path, setting("key-type", section=section, key=key, kind=_TYPES[kind], value=value))
     return value
 
 
@@ -141,17 +141,17 @@ def _section(path: Path, data: dict[str, Any], name: str, required: bool) -> dic
     value = data.get(name)
     if value is None:
         if required:
-            raise MailConfigError.make(path, f"缺少 [{name}] 一节。")
+            raise MailConfigError.make(path, setting("section-missing", section=name))
         return {}
     if not isinstance(value, dict):
-        raise MailConfigError.make(path, f"{name} 应为一节（[{name}]）。")
+        raise MailConfigError.make(path, setting("not-a-section", section=name))
     return value
 
 
 def _unknown(path: Path, table: dict[str, Any], section: str, known: set[str]) -> None:
     extra = sorted(set(table) - known)
     if extra:
-        raise MailConfigError.make(path, f"[{section}] 中有无法识别的设置：{'、'.join(extra)}。请检查拼写。")
+        raise MailConfigError.make(path, setting("unknown-keys", section=section, keys="、".join(extra)))
 
 
 def resolve_path(base: Path, value: str) -> Path:
@@ -185,7 +185,7 @@ def _tls(path: Path, base: Path, table: dict[str, Any], section: str) -> dict[st
     ca = _get(path, table, section, "ca_file", str, None)
     ca_file = resolve_path(base, ca) if ca else None
     if ca_file is not None and not ca_file.is_file():
-        raise MailConfigError.make(path, f"[{section}] ca_file 指定的证书文件“{ca_file}”不存在。")
+        raise MailConfigError.make(path, setting("ca-file-missing", section=section, ca_file=ca_file))
     return {"tls_verify": _get(path, table, section, "tls_verify", bool, True), "ca_file": ca_file}
 
 
@@ -194,20 +194,19 @@ def _names(path: Path, table: dict[str, Any], section: str, key: str) -> tuple[s
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise MailConfigError.make(path, f"[{section}] {key} 应为服务器名称或名称列表。")
+        raise MailConfigError.make(path, setting("server-names", section=section, key=key))
     return tuple(v.strip().lower() for v in value)
 
 
 def _sender_check(path: Path, table: dict[str, Any]) -> SenderCheck:
     choices = "、".join(f'"{c.value}"' for c in SenderCheck)
     if "sender_check" not in table:
-        raise MailConfigError.make(path, f"[policy] 缺少 sender_check（如何确认来信确实来自名单中的单位），可选{choices}。"
-                                         "请参照 docs/mail.md“发件人核验”一节选择。")
+        raise MailConfigError.make(path, setting("sender-check-missing", choices=choices))
     value = table["sender_check"]
     try:
         return SenderCheck(value)
     except ValueError:
-        raise MailConfigError.make(path, f"[policy] sender_check 只能是{choices}，现为“{value}”。") from None
+        raise MailConfigError.make(path, setting("sender-check-invalid", choices=choices, value=value)) from None
 
 
 def _with_password(path: Path, url: str, env: str | None) -> str:
@@ -216,13 +215,13 @@ def _with_password(path: Path, url: str, env: str | None) -> str:
         return url
     value = os.environ.get(env)
     if value is None:
-        raise MailConfigError.make(path, f"[store] 指定的环境变量 {env} 未设置。请先设置该环境变量（其值为数据库口令）。")
+        raise MailConfigError.make(path, setting("store-env-unset", env=env))
     from sqlalchemy.engine import make_url
 
     try:
         return make_url(url).set(password=value).render_as_string(hide_password=False)
     except Exception as exc:  # noqa: BLE001 - sqlalchemy raises ArgumentError and others for a bad URL
-        raise MailConfigError.make(path, f"[store] url 无法识别（{type(exc).__name__}）。") from None
+        raise MailConfigError.make(path, setting("store-url", kind=type(exc).__name__)) from None
 
 
 def load_config(path: str | Path) -> MailConfig:
@@ -232,11 +231,11 @@ def load_config(path: str | Path) -> MailConfig:
     except FileNotFoundError:
         raise MailConfigError("mail-config", message("mail-config", "not-found", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise MailConfigError.make(path, f"无法读取（{exc}）。请确认文件为 UTF-8 编码的文本文件。") from None
+        raise MailConfigError.make(path, setting("unreadable", reason=exc)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise MailConfigError.make(path, f"格式错误（{exc}）。请检查引号、等号和方括号。") from None
+        raise MailConfigError.make(path, setting("syntax", reason=exc)) from None
     base = path.resolve().parent
     _unknown(path, data, "文件顶层", {"imap", "smtp", "store", "policy"})
 
@@ -261,7 +260,7 @@ def load_config(path: str | Path) -> MailConfig:
     ssl = _get(path, t, "smtp", "ssl", bool, True)
     starttls = _get(path, t, "smtp", "starttls", bool, False)
     if ssl and starttls:
-        raise MailConfigError.make(path, "[smtp] ssl 与 starttls 不能同时为 true（465端口用 ssl，587端口用 starttls）。")
+        raise MailConfigError.make(path, setting("ssl-and-starttls", section="smtp", ssl_port=465, starttls_port=587))
     smtp = SmtpConfig(
         host=_get(path, t, "smtp", "host", str),
         port=_get(path, t, "smtp", "port", int, 465 if ssl else (587 if starttls else 25)),
@@ -274,16 +273,16 @@ def load_config(path: str | Path) -> MailConfig:
         **_tls(path, base, t, "smtp"),
     )
     if smtp.user and not smtp.password_env:
-        raise MailConfigError.make(path, "[smtp] 设置了 user 但没有 password_env。无需登录的中继请删除 user。")
+        raise MailConfigError.make(path, setting("smtp-user-without-password"))
     if "@" not in smtp.from_:
-        raise MailConfigError.make(path, f"[smtp] from 应为邮箱地址，现为“{smtp.from_}”。")
+        raise MailConfigError.make(path, setting("smtp-from", value=smtp.from_))
 
     t = _section(path, data, "store", False)
     _unknown(path, t, "store", STORE_KEYS)
     archive = resolve_path(base, _get(path, t, "store", "archive_dir", str, "archive"))
     work = resolve_path(base, _get(path, t, "store", "work_dir", str, str(archive.parent / "work")))
     if work.resolve() == archive.resolve() or archive.resolve() in work.resolve().parents:
-        raise MailConfigError.make(path, "[store] work_dir 不能位于 archive_dir 之内（存档只保存原始邮件）。")
+        raise MailConfigError.make(path, setting("store-work-in-archive"))
     password_env = _get(path, t, "store", "password_env", str, None)
     url = resolve_sqlite_url(_get(path, t, "store", "url", str, "sqlite:///xlreport.db"), base)
     store = StoreConfig(url=_with_password(path, url, password_env), password_env=password_env,
@@ -311,21 +310,19 @@ def load_config(path: str | Path) -> MailConfig:
         report_type=_get(path, t, "policy", "report_type", str, "项目支出"),
     )
     if policy.on_uncertain not in ("resend", "skip"):
-        raise MailConfigError.make(path, f"[policy] on_uncertain 只能是 \"resend\" 或 \"skip\"，现为“{policy.on_uncertain}”。")
+        raise MailConfigError.make(path, setting("on-uncertain", value=policy.on_uncertain))
     if policy.max_attempts < 1 or policy.max_attachment_mb <= 0 or policy.max_message_mb <= 0:
-        raise MailConfigError.make(path, "[policy] max_attempts、max_attachment_mb 与 max_message_mb 必须大于0。")
+        raise MailConfigError.make(path, setting("policy-sizes"))
     if policy.max_replies_per_hour < 1 or policy.build_timeout_seconds <= 0 or policy.worker_memory_mb < 256:
-        raise MailConfigError.make(path, "[policy] max_replies_per_hour、build_timeout_seconds 必须大于0，"
-                                         "worker_memory_mb 不能小于256。")
+        raise MailConfigError.make(path, setting("policy-limits"))
     if policy.sender_check is SenderCheck.AUTH_RESULTS and not policy.trusted_authserv_ids:
-        raise MailConfigError.make(path, "[policy] sender_check = \"auth-results\" 时必须用 trusted_authserv_id 写明"
-                                         "本单位收信服务器在 Authentication-Results 中的名称（如 \"mx.example.gov.cn\"）。")
+        raise MailConfigError.make(path, setting("authserv-missing"))
     if policy.sender_check is SenderCheck.CODE and policy.roster is None:
-        raise MailConfigError.make(path, "[policy] sender_check = \"code\" 需要单位名单（roster）中的“提交码”列。")
+        raise MailConfigError.make(path, setting("code-needs-roster"))
     from xlreport.core import schema
 
     if policy.report_type not in schema.REPORT_TYPES:
-        raise MailConfigError.make(path, f"[policy] report_type 应为{'、'.join(schema.REPORT_TYPES)}之一。")
+        raise MailConfigError.make(path, setting("report-type", choices="、".join(schema.REPORT_TYPES)))
     policy = _rules(path, t, base, policy)
     return MailConfig(path=path, imap=imap, smtp=smtp, store=store, policy=policy)
 
@@ -341,5 +338,5 @@ def _rules(path: Path, table: dict[str, Any], base: Path, policy: PolicyConfig) 
     try:
         profile = load_profile(spec, base)
     except RulesError as exc:
-        raise MailConfigError.make(path, f"[policy] rules：{exc.message}") from None
+        raise MailConfigError.make(path, setting("rules", reason=exc.message)) from None
     return replace(policy, rules=profile.id if profile.builtin else str(resolve_path(base, spec)))

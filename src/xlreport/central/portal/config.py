@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from xlreport.central.mail.config import resolve_path, resolve_sqlite_url
-from xlreport.core.catalogue import message
+from xlreport.core.catalogue import message, setting
 from xlreport.core.failures import XlreportError
 
 
@@ -106,20 +106,20 @@ _TYPES = {str: "文字", int: "整数", float: "数字", bool: "true 或 false"}
 def _get(path: Path, table: dict[str, Any], section: str, key: str, kind: type, default: Any = ...) -> Any:
     if key not in table:
         if default is ...:
-            raise PortalConfigError.make(path, f"[{section}] 缺少 {key}。")
+            raise PortalConfigError.make(path, setting("key-missing", section=section, key=key))
         return default
     value = table[key]
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise PortalConfigError.make(path, f"[{section}] {key} 应为{_TYPES[kind]}，现为“{value}”。")
+        raise PortalConfigError.make(path, setting("key-type", section=section, key=key, kind=_TYPES[kind], value=value))
     return value
 
 
 def _unknown(path: Path, table: dict[str, Any], section: str, known: set[str]) -> None:
     extra = sorted(set(table) - known)
     if extra:
-        raise PortalConfigError.make(path, f"[{section}] 中有无法识别的设置：{'、'.join(extra)}。请检查拼写。")
+        raise PortalConfigError.make(path, setting("unknown-keys", section=section, keys="、".join(extra)))
 
 
 PORTAL_KEYS = {"host", "port", "base_url", "title", "secret_env", "max_upload_mb", "workers", "build_timeout",
@@ -134,11 +134,11 @@ def load_portal_config(path: str | Path) -> PortalConfig:
     except FileNotFoundError:
         raise PortalConfigError("portal-config", message("portal-config", "not-found", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise PortalConfigError.make(path, f"无法读取（{exc}）。请确认文件为 UTF-8 编码的文本文件。") from None
+        raise PortalConfigError.make(path, setting("unreadable", reason=exc)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PortalConfigError.make(path, f"格式错误（{exc}）。请检查引号、等号和方括号。") from None
+        raise PortalConfigError.make(path, setting("syntax", reason=exc)) from None
     base = path.resolve().parent
     _unknown(path, data, "文件顶层", {"portal", "store", "smtp"})
     p = data.get("portal") or {}
@@ -148,7 +148,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
     roster = _get(path, p, "portal", "roster", str, None)
     offices = p.get("office_accounts", ["admin"])
     if not isinstance(offices, list) or not all(isinstance(o, str) and o for o in offices):
-        raise PortalConfigError.make(path, "[portal] office_accounts 应为账号名列表，如 [\"admin\"]。")
+        raise PortalConfigError.make(path, setting("office-accounts"))
     smtp = None
     if "smtp" in data:
         t = data["smtp"]
@@ -156,7 +156,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
         ssl = _get(path, t, "smtp", "ssl", bool, True)
         starttls = _get(path, t, "smtp", "starttls", bool, False)
         if ssl and starttls:
-            raise PortalConfigError.make(path, "[smtp] ssl 与 starttls 不能同时为 true。")
+            raise PortalConfigError.make(path, setting("ssl-and-starttls", section="smtp", ssl_port=465, starttls_port=587))
         smtp = SmtpSettings(
             host=_get(path, t, "smtp", "host", str),
             port=_get(path, t, "smtp", "port", int, 465 if ssl else (587 if starttls else 25)),
@@ -166,7 +166,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
             from_=_get(path, t, "smtp", "from", str),
             timeout=_get(path, t, "smtp", "timeout", float, 30.0))
         if "@" not in smtp.from_:
-            raise PortalConfigError.make(path, f"[smtp] from 应为邮箱地址，现为“{smtp.from_}”。")
+            raise PortalConfigError.make(path, setting("smtp-from", value=smtp.from_))
     url = resolve_sqlite_url(_get(path, s, "store", "url", str, "sqlite:///xlreport.db"), base)
     password_env = _get(path, s, "store", "password_env", str, None)
     if password_env:
@@ -174,7 +174,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
 
         value = os.environ.get(password_env)
         if value is None:
-            raise PortalConfigError.make(path, f"[store] 指定的环境变量 {password_env} 未设置。请先设置该环境变量（其值为数据库密码）。")
+            raise PortalConfigError.make(path, setting("store-env-unset", env=password_env))
         url = make_url(url).set(password=value).render_as_string(hide_password=False)
     config = PortalConfig(
         path=path,
@@ -198,5 +198,5 @@ def load_portal_config(path: str | Path) -> PortalConfig:
         office_accounts=tuple(offices),
     )
     if config.max_upload_mb <= 0 or config.workers < 1:
-        raise PortalConfigError.make(path, "[portal] max_upload_mb 与 workers 必须大于0。")
+        raise PortalConfigError.make(path, setting("portal-limits"))
     return config
