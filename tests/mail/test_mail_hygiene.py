@@ -160,10 +160,10 @@ def test_reply_that_cannot_be_built_becomes_a_plain_notice(mail_env, monkeypatch
     mailbox.deliver(unit_message(UNIT_A_MAIL, "回复生成失败", [good_workbook()]))
     mailbox.deliver(unit_message(UNIT_C_MAIL, "正常回复", [good_workbook()]))
 
-    def broken(unit, subject, results, hints):
+    def broken(unit, subject, *rest):
         if "失败" in subject:
             raise RuntimeError("模拟的回复缺陷")
-        return real(unit, subject, results, hints)
+        return real(unit, subject, *rest)
 
     real = processor_module.results_body
     monkeypatch.setattr(processor_module, "results_body", broken)

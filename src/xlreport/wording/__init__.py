@@ -1,12 +1,13 @@
 """The wording layer: every sentence a user reads about a score comes from Jinja2 templates here.
 
 Scoring decides (typed verdicts in :mod:`xlreport.core.model`); this package explains. The workbook's
-评分说明, the report's paragraphs and tables, and (for callers that want them) mail lines are
+评分说明, the report's paragraphs and tables, and the mail processor's and the portal's mails are
 rendered from the ``.j2`` files in ``templates/``. A central office overrides any of them by
 putting a file of the same name in the folder given with ``--templates`` (listed file by file in the README, “自评报告与自定义模板”).
 
 A template renders to text; blank lines separate paragraphs, and the lines of one paragraph are
 joined without a separator (Chinese needs no spaces), so templates may be laid out for reading.
+Mail templates (:mod:`xlreport.wording.mail`) keep their lines as written: a mail is plain text.
 """
 
 from __future__ import annotations
@@ -64,6 +65,23 @@ class Wording:
                 out.append(joined)
         return out
 
+    def mail(self, name: str, **context: Any) -> str:
+        """A plain-text mail as laid out in the template: trailing spaces and extra blank lines dropped.
+
+        Any error in an office's template (syntax, unknown variable, a failing filter) is a
+        WordingError, so a caller can fall back to the package's own text.
+        """
+        try:
+            text = self.env.get_template(name).render(**context)
+        except Exception as exc:  # an override may raise anything; the caller falls back
+            raise WordingError(name, _where(exc)) from exc
+        lines = [line.rstrip() for line in text.replace("\r", "").split("\n")]
+        out: list[str] = []
+        for line in lines:
+            if line or (out and out[-1]):  # at most one blank line in a row
+                out.append(line)
+        return "\n".join(out).strip("\n")
+
     def text(self, name: str, **context: Any) -> str:
         """The template as one paragraph (paragraphs joined)."""
         return "".join(self.paragraphs(name, **context))
@@ -76,6 +94,23 @@ class Wording:
     def budget_note(self, budget) -> str:
         """The 预算执行率 line of 评分结果."""
         return self.text("预算执行评分.j2", b=budget_view(budget), short=True)
+
+
+def _where(exc: Exception) -> str:
+    """The error, with the template file and line it comes from when known (“_回复.j2”第3行：…)."""
+    import traceback
+
+    from jinja2 import TemplateSyntaxError
+
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, TemplateSyntaxError):
+        name, line = exc.filename or exc.name, exc.lineno
+    else:  # a runtime error: Jinja2 rewrites the traceback to point at the template's line
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+        name, line = (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
+    if isinstance(name, str) and line:
+        return f"“{Path(name).name}”第{line}行：{text}"
+    return text
 
 
 def todo(what: str, hint: str = "") -> str:

@@ -1,4 +1,5 @@
-"""Attachment names and reply messages (plain Chinese, threaded, RFC 2231 file names)."""
+"""Attachment names and reply messages (threaded, RFC 2231 file names); their words are in
+:mod:`xlreport.central.mail.replies`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 SPREADSHEET_SUFFIXES = WORKBOOK_SUFFIXES + (".xls", ".xlsb", ".xltx", ".xltm", ".et", ".ods", ".csv", ".numbers")
 SPREADSHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml",
                      "application/vnd.ms-excel", "application/vnd.oasis.opendocument.spreadsheet")
-MAX_PROBLEM_LINES = 20
 MAIL_POLICY = policy.SMTP.clone(max_line_length=78)
 _MSGID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>$")  # printable, no spaces or angle brackets inside
 
@@ -123,32 +123,3 @@ def write_message(msg: EmailMessage, placeholders: dict[str, Path], fh) -> None:
         with open(path, "rb") as src:
             while block := src.read(57 * 1024):  # whole 57-byte groups: 76-character lines
                 fh.write(base64.encodebytes(block).replace(b"\n", b"\r\n"))
-
-
-# Texts ---------------------------------------------------------------------------------------
-CHINESE_NUMERALS = "一二三四五六七八九十"
-
-
-def ordinal(i: int) -> str:
-    if i <= 10:
-        return CHINESE_NUMERALS[i - 1]
-    if i < 20:
-        return "十" + CHINESE_NUMERALS[i - 11]
-    return str(i)
-
-
-def money(value) -> str:
-    return "—" if value is None else f"{value:,.2f}"
-
-
-def greeting(unit: str | None) -> str:
-    return f"{unit}：\n\n您好！" if unit else "您好！"
-
-
-SIGNATURE = ("\n\n——\n本邮件由绩效自评汇总系统自动发送。"
-             "修改后重新提交时，直接回复本邮件并附上工作簿即可；如有疑问请联系汇总单位。")
-
-
-def how_to_text(template_name: str) -> str:
-    return (f"1. 用Excel打开附件“{template_name}”，按黄色单元格的提示填写“基本信息”“预算执行”“绩效指标”“文字材料”后保存；\n"
-            "2. 把填好的工作簿（.xlsx）作为附件发送到本邮箱，系统将自动评分，并回复评分结果、已评分的工作簿和自评报告。")

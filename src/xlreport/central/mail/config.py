@@ -90,6 +90,7 @@ class PolicyConfig:
     on_uncertain: str = "resend"  # resend | skip: a reply that may or may not have left
     report_type: str = "项目支出"  # type of the blank template sent back
     rules: str | None = None  # the office's rules profile (built-in id or absolute .toml path), docs/rules.md
+    templates: Path | None = None  # the office's wording and report templates, file by file (README --templates)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ STORE_KEYS = {"url", "archive_dir", "work_dir", "password_env"}
 POLICY_KEYS = {"roster", "max_attachment_mb", "max_attempts", "poll_seconds", "lease_seconds", "retries",
                "backoff_seconds", "max_backoff_seconds", "on_uncertain", "report_type", "sender_check",
                "trusted_authserv_id", "max_message_mb", "max_replies_per_hour", "build_timeout_seconds",
-               "worker_memory_mb", "rules"}
+               "worker_memory_mb", "rules", "templates"}
 
 
 def _tls(path: Path, base: Path, table: dict[str, Any], section: str) -> dict[str, Any]:
@@ -291,6 +292,10 @@ def load_config(path: str | Path) -> MailConfig:
     t = _section(path, data, "policy", False)
     _unknown(path, t, "policy", POLICY_KEYS)
     roster = _get(path, t, "policy", "roster", str, None)
+    templates = _get(path, t, "policy", "templates", str, None)
+    templates_dir = resolve_path(base, templates) if templates else None
+    if templates_dir is not None and not templates_dir.is_dir():
+        raise MailConfigError.make(path, f"[policy] templates 指定的模板文件夹“{templates_dir}”不存在。")
     policy = PolicyConfig(
         roster=resolve_path(base, roster) if roster else None,
         sender_check=_sender_check(path, t),
@@ -308,6 +313,7 @@ def load_config(path: str | Path) -> MailConfig:
         max_backoff_seconds=_get(path, t, "policy", "max_backoff_seconds", float, 300.0),
         on_uncertain=_get(path, t, "policy", "on_uncertain", str, "resend"),
         report_type=_get(path, t, "policy", "report_type", str, "项目支出"),
+        templates=templates_dir,
     )
     if policy.on_uncertain not in ("resend", "skip"):
         raise MailConfigError.make(path, setting("on-uncertain", value=policy.on_uncertain))

@@ -64,6 +64,7 @@ from xlreport.central.mail.headers import (
     read_headers,
 )
 from xlreport.central.mail.replies import (
+    Body,
     Notice,
     file_status,
     no_workbook,
@@ -92,6 +93,7 @@ from xlreport.central.registry import (
 )
 from xlreport.core import catalogue
 from xlreport.core.failures import EXIT_ERRORS, EXIT_OK, XlreportError
+from xlreport.wording.mail import NotCopied, broken_overrides
 
 log = logging.getLogger("xlreport.central.mail")
 
@@ -146,6 +148,14 @@ def _bounded(chunks, limit: int):
         yield chunk
 
 
+def _noted(reason: str | None, body: Body) -> str | None:
+    """The message's reason, with the office's template error when the default text was used."""
+    if body.template_error is None:
+        return reason
+    log.error("回复改用默认模板：%s", escape(body.template_error))
+    return (reason + "；" if reason else "") + f"回复改用默认模板（{body.template_error}）"
+
+
 def message_key(raw: bytes) -> str:
     return f"sha256:{archive.sha256(raw)}"
 
@@ -188,6 +198,9 @@ class Processor:
         self._roster: Roster | None = None
         for folder in (config.store.archive_dir, config.store.work_dir):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.templates = config.policy.templates  # the office's wording for replies and reports
+        for problem in broken_overrides(self.templates):
+            log.error("%s（用到该模板的邮件回复将改用默认模板。）", problem)
 
     # Roster ------------------------------------------------------------------------------------
     @property
@@ -478,16 +491,20 @@ class Processor:
         since = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
         if self.registry.replies_since(h.sender, since) >= self.config.policy.max_replies_per_hour:
             return self._quarantine(key, status_reason + "，已达每小时回复上限，不回复", log_name)
-        reply = Reply([h.sender], [], notice(notice_kind, verdict.roster_unit, h.subject, detail), [], QUARANTINED,
-                      status_reason + "，已通知发件人")
+        body = notice(notice_kind, verdict.roster_unit, h.subject, detail, self.templates)
+        reply = Reply([h.sender], [], body.text, [], QUARANTINED, _noted(status_reason + "，已通知发件人", body))
         if notice_kind is Notice.UNVERIFIED:  # the forger's subject is not repeated in the reply's subject either
             h = dataclasses.replace(h, subject="")
         return self._send_new(key, None, h, reply, log_name)
 
     # Worker ----------------------------------------------------------------------------------------
     def build_options(self) -> dict[str, Any]:
-        """Extra keyword arguments (JSON values) for ``build_file`` in the worker, e.g. a rules profile."""
-        return {"rules": self.config.policy.rules} if self.config.policy.rules else {}
+        """Extra keyword arguments (JSON values) for ``build_file`` in the worker: the office's rules
+        profile and templates folder."""
+        options: dict[str, Any] = {"rules": self.config.policy.rules} if self.config.policy.rules else {}
+        if self.templates:
+            options["templates_dir"] = str(self.templates)
+        return options
 
     def _run_worker(self, key: str, row, workdir: Path, *, find_code: bool) -> dict[str, Any] | None:
         """The worker's result, or None after ``max_attempts`` failures of this message's own worker."""
@@ -543,7 +560,10 @@ class Processor:
         if not unit:
             return None
         to = self._recipients(h, unit)
-        return Reply(to, [], notice(kind, unit, h.subject), [], status, reason) if to else None
+        if not to:
+            return None
+        body = notice(kind, unit, h.subject, templates=self.templates)
+        return Reply(to, [], body.text, [], status, _noted(reason, body))
 
     def _results_reply(self, h: Headers, verdict: Verdict, result: dict[str, Any], workdir: Path) -> Reply:
         unit = verdict.unit or ""
@@ -552,9 +572,10 @@ class Processor:
         now = datetime.now(UTC).replace(tzinfo=None)
         if not files:
             name, data = self._template(workdir)
-            return Reply(to, [], no_workbook(unit, h.subject, result.get("other_files", []), name), [(name, data)],
-                         REPLIED, None)
-        cc, hints = [], []
+            body = no_workbook(unit, h.subject, result.get("other_files", []), name, self.templates)
+            return Reply(to, [], body.text, [(name, data)], REPLIED, _noted(None, body))
+        cc: list[str] = []
+        not_copied: list[NotCopied] = []
         own = set(self.roster.addresses_of(unit))
         for r in files:
             raw = r.get("email")
@@ -565,16 +586,15 @@ class Processor:
                 if addr not in to and addr not in cc:
                     cc.append(addr)
             else:
-                hints.append(f"工作簿“{r['name']}”中填写的电子邮箱“{escape(raw)[:80]}”不在贵单位登记的邮箱名单中，未抄送。"
-                             "如需更换联系邮箱，请联系汇总单位更新单位名单。")
-        body = results_body(unit, h.subject, files, hints)
+                not_copied.append(NotCopied(r["name"], escape(raw)[:80]))
+        body = results_body(unit, h.subject, files, not_copied, self.templates)
         if body.need_template:
             body.files.append(self._template(workdir))
         internal = [f"{r['name']}：{r['internal']}" for r in files if r.get("internal")]
         reason = "；".join(internal + [f"{r['name']}：自评报告未生成（{r['report_failure']}）" for r in files
                                       if r.get("report_failure")]) or None
         rows = [self._submission_row(r, unit, h.sender, now) for r in files]
-        return Reply(to, cc, body.text, body.files, FAILED if internal else REPLIED, reason, rows)
+        return Reply(to, cc, body.text, body.files, FAILED if internal else REPLIED, _noted(reason, body), rows)
 
     def _template(self, workdir: Path) -> tuple[str, bytes]:
         from xlreport.adapters.template import write_template
@@ -616,7 +636,7 @@ class Processor:
             log.debug("详细信息", exc_info=True)
             h = Headers(sender=h.sender, subject="", message_id=None)
             msg, placeholders = build_reply(h, from_addr=from_addr, to=reply.to, cc=[], body=notice(
-                Notice.BUILD_BROKEN, None, ""), attachments=[], message_id=mid,
+                Notice.BUILD_BROKEN, None, "").text, attachments=[], message_id=mid,
                 date=datetime.now(UTC).astimezone())
             path = self._store_reply(msg, placeholders)
             reply.reason = (reply.reason + "；" if reply.reason else "") + f"回复未能生成（{type(exc).__name__}），已发纯文本通知"

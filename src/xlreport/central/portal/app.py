@@ -121,6 +121,10 @@ async def _healthz(request: Request) -> Response:
 def create_app(config: PortalConfig, *, store: Store | None = None) -> Starlette:
     st = State(config=config, store=store or Store(config.url), pool=BuildPool(config.workers),
                roster=RosterCache(config.roster), mailer=Mailer(config))
+    from xlreport.wording.mail import broken_overrides
+
+    for problem in broken_overrides(config.templates):  # the default text is used instead; never fatal
+        log.error("%s（用到该模板的通知邮件将改用默认模板。）", problem)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -69,6 +69,7 @@ class PortalConfig:
     outbox_dir: Path | None = None  # demo: mail is written here instead of sent
     demo: bool = False
     office_accounts: tuple[str, ...] = ("admin",)
+    templates: Path | None = None  # the office's wording and report templates (README --templates)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -124,7 +125,7 @@ def _unknown(path: Path, table: dict[str, Any], section: str, known: set[str]) -
 
 PORTAL_KEYS = {"host", "port", "base_url", "title", "secret_env", "max_upload_mb", "workers", "build_timeout",
                "session_hours", "secure_cookies", "remind_interval_hours", "mail_sync_seconds", "invite_days",
-               "data_dir", "roster", "office_accounts"}
+               "data_dir", "roster", "office_accounts", "templates"}
 
 
 def load_portal_config(path: str | Path) -> PortalConfig:
@@ -146,6 +147,10 @@ def load_portal_config(path: str | Path) -> PortalConfig:
     s = data.get("store") or {}
     _unknown(path, s, "store", {"url", "password_env"})
     roster = _get(path, p, "portal", "roster", str, None)
+    templates = _get(path, p, "portal", "templates", str, None)
+    templates_dir = resolve_path(base, templates) if templates else None
+    if templates_dir is not None and not templates_dir.is_dir():
+        raise PortalConfigError.make(path, f"[portal] templates 指定的模板文件夹“{templates_dir}”不存在。")
     offices = p.get("office_accounts", ["admin"])
     if not isinstance(offices, list) or not all(isinstance(o, str) and o for o in offices):
         raise PortalConfigError.make(path, setting("office-accounts"))
@@ -196,6 +201,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
         invite_days=_get(path, p, "portal", "invite_days", float, 14.0),
         smtp=smtp,
         office_accounts=tuple(offices),
+        templates=templates_dir,
     )
     if config.max_upload_mb <= 0 or config.workers < 1:
         raise PortalConfigError.make(path, setting("portal-limits"))

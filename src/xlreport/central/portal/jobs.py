@@ -74,14 +74,15 @@ def _plain(message: str, *paths: Path, name: str) -> str:
     return message
 
 
-def score_upload(source: str, output: str, file_name: str) -> dict[str, Any]:
-    """Build one uploaded workbook (write-back and report); never raises."""
+def score_upload(source: str, output: str, file_name: str, templates_dir: str | None = None) -> dict[str, Any]:
+    """Build one uploaded workbook (write-back and report, in the office's wording when it has its own);
+    never raises."""
     from xlreport.pipeline import build_file
 
     src, out = Path(source), Path(output)
     gc.disable()  # one build's objects die together; collecting midway only costs time (as the CLI does)
     try:
-        outcome = build_file(src, output=out, report=True)
+        outcome = build_file(src, output=out, report=True, templates_dir=templates_dir)
     except Exception as exc:  # noqa: BLE001 - a bug in the build: recorded, answered, never a 500
         return {"outcome": "failed", "reason": f"处理时发生内部错误（{type(exc).__name__}），请稍后重试或联系主管部门。",
                 "details": None}

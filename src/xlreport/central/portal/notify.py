@@ -5,13 +5,18 @@ In demo mode there is no server: each message is written as an .eml file to the 
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 from xlreport.central.portal.config import PortalConfig
+from xlreport.wording.mail import PortalKind, PortalView, portal_notice
+
+log = logging.getLogger("xlreport.central.portal")
 
 
 @dataclass
@@ -138,25 +143,21 @@ class Mailer:
             client.close()
 
 
-def reminder_notice(title: str, unit: str, status: str, url: str) -> Notice:
-    lead = "贵单位的绩效自评材料已被退回，请按审核意见修改后重新提交。" if status == "已退回" else \
-        "贵单位尚未提交绩效自评工作簿，请尽快提交。"
-    return Notice(
-        subject=f"【催报】请尽快提交绩效自评材料（{unit}）",
-        body=(f"{unit}：\n\n{lead}\n\n提交方式：登录{title}（{url}），在“提交工作簿”处上传填写好的 .xlsx 文件，"
-              "几秒钟内即可看到得分、评价等级和需要修改的问题。\n\n如已提交，请忽略本邮件。\n\n（本邮件由系统自动发送，请勿直接回复。）\n"))
+def reminder_notice(title: str, unit: str, status: str, url: str, templates: Path | None = None) -> Notice:
+    """催报: the words are ``平台通知.j2`` (the office's own when its folder has one)."""
+    view = PortalView(PortalKind.REMIND, title, unit, url, returned=status == "已退回")
+    return _notice(view, templates)
 
 
-def review_notice(title: str, unit: str, decision: str, comment: str, file_name: str, url: str) -> Notice:
-    if decision == "returned":
-        subject = f"【退回】绩效自评材料需修改后重新提交（{unit}）"
-        lead = f"贵单位提交的“{file_name}”已被退回，请按以下意见修改后重新提交："
-    else:
-        subject = f"【审核通过】绩效自评材料已通过审核（{unit}）"
-        lead = f"贵单位提交的“{file_name}”已通过审核。"
-    text = f"{unit}：\n\n{lead}\n\n"
-    if comment:
-        text += f"审核意见：{comment}\n\n"
-    text += f"详情请登录{title}查看：{url}\n\n（本邮件由系统自动发送，请勿直接回复。）\n"
-    return Notice(subject, text)
+def review_notice(title: str, unit: str, decision: str, comment: str, file_name: str, url: str,
+                  templates: Path | None = None) -> Notice:
+    """审核通过 or 退回, with the reviewer's comment."""
+    kind = PortalKind.RETURNED if decision == "returned" else PortalKind.APPROVED
+    return _notice(PortalView(kind, title, unit, url, comment=comment, file_name=file_name), templates)
 
+
+def _notice(view: PortalView, templates: Path | None) -> Notice:
+    subject, body, error = portal_notice(view, templates)
+    if error:
+        log.error("平台通知邮件改用默认模板：%s", error)
+    return Notice(subject, body)

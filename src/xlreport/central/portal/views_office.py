@@ -114,7 +114,7 @@ async def review(request: Request) -> Response:
     addresses = st.roster.addresses.get(sub["unit"], [])
     if st.mailer.available and addresses:
         notice = review_notice(st.config.title, sub["unit"], decision.value, comment, sub["file_name"],
-                               st.config.public_url() + f"/submissions/{sub['id']}")
+                               st.config.public_url() + f"/submissions/{sub['id']}", st.config.templates)
         try:
             mailed = await run_in_threadpool(st.mailer.send, addresses, notice)
         except MailError as exc:
@@ -156,7 +156,7 @@ async def remind(request: Request) -> Response:
             claimed.append((r, reminder_id, st.roster.addresses.get(r.unit, [])))
     url = st.config.public_url()
     results = await run_in_threadpool(st.mailer.send_many, [
-        (addresses, reminder_notice(st.config.title, r.unit, r.status.value, url)) for r, _, addresses in claimed])
+        (addresses, reminder_notice(st.config.title, r.unit, r.status.value, url, st.config.templates)) for r, _, addresses in claimed])
     for (r, reminder_id, addresses), result in zip(claimed, results, strict=True):
         error = str(result) if isinstance(result, MailError) else None
         await run_in_threadpool(st.store.finish_reminder, reminder_id, addresses, error)

@@ -127,7 +127,9 @@ async def upload(request: Request) -> Response:
         return _message_response(request, _too_large_message(name, st.config.max_upload_mb), 413)
     output = out_dir / output_name(name)
     try:
-        result = await st.pool.run(score_upload, str(source), str(output), name, timeout=st.config.build_timeout)
+        result = await st.pool.run(score_upload, str(source), str(output), name,
+                                   str(st.config.templates) if st.config.templates else None,
+                                   timeout=st.config.build_timeout)
     except TimeoutError:
         result = {"outcome": Outcome.FAILED.value, "details": None,
                   "reason": f"文件“{name}”处理超时，未能评分。请检查工作簿是否过大，或稍后重试。"}
