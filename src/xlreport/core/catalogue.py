@@ -303,7 +303,7 @@ SETTINGS: dict[str, str] = {
     "unknown-keys": "[{section}] 中有无法识别的设置：{keys}。请检查拼写。",
     "ssl-and-starttls": "[{section}] ssl 与 starttls 不能同时为 true（{ssl_port}端口用 ssl，{starttls_port}端口用 starttls）。",
     "ca-file-missing": "[{section}] ca_file 指定的证书文件“{ca_file}”不存在。",
-    "templates-missing": "[{section}] templates 指定的模板文件夹“{folder}”不存在。",
+    "folder-missing": "[{section}] {key} 指定的模板文件夹“{folder}”不存在。",
     "password-env-missing": "[{section}] 缺少 password_env（保存密码的环境变量名）。密码不要写在配置文件里。",
     "password-env-unset": "[{section}] 指定的环境变量 {env} 未设置。请先设置该环境变量（其值为邮箱密码或授权码）。",
     "server-names": "[{section}] {key} 应为服务器名称或名称列表。",

@@ -295,7 +295,7 @@ def load_config(path: str | Path) -> MailConfig:
     templates = _get(path, t, "policy", "templates", str, None)
     templates_dir = resolve_path(base, templates) if templates else None
     if templates_dir is not None and not templates_dir.is_dir():
-        raise MailConfigError.make(path, setting("templates-missing", section="policy", folder=templates_dir))
+        raise MailConfigError.make(path, setting("folder-missing", section="policy", key="templates", folder=templates_dir))
     policy = PolicyConfig(
         roster=resolve_path(base, roster) if roster else None,
         sender_check=_sender_check(path, t),

@@ -150,7 +150,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
     templates = _get(path, p, "portal", "templates", str, None)
     templates_dir = resolve_path(base, templates) if templates else None
     if templates_dir is not None and not templates_dir.is_dir():
-        raise PortalConfigError.make(path, setting("templates-missing", section="portal", folder=templates_dir))
+        raise PortalConfigError.make(path, setting("folder-missing", section="portal", key="templates", folder=templates_dir))
     offices = p.get("office_accounts", ["admin"])
     if not isinstance(offices, list) or not all(isinstance(o, str) and o for o in offices):
         raise PortalConfigError.make(path, setting("office-accounts"))
