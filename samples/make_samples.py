@@ -1,4 +1,5 @@
-"""Build the four sample workbooks in ``samples/``, one per seed report in ``shared/seeds/``.
+"""Build the four sample workbooks in ``samples/``, one per published self-evaluation report
+(攀枝花 2022 项目支出, 红寺堡 2022 and 海口 2022 转移支付, 临泽 2023 部门整体支出).
 
 Each workbook is what the unit would have filed with the xlreport template: the blank
 template from :func:`xlreport.adapters.template.build_template`, filled in **by label text** (the same

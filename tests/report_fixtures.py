@@ -23,7 +23,8 @@ from xlreport.core.model import (
     SnippetInput,
     WorkbookInput,
 )
-from xlreport.core.scoring import evaluate, fmt, fmt_percent, fmt_score
+from xlreport.core.scoring import evaluate
+from xlreport.core.values import fmt, fmt_percent, fmt_score
 
 GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
 COLUMNS = ("level1", "level2", "name", "nature", "target", "unit", "actual", "weight", "method", "degree",
@@ -100,7 +101,7 @@ def project_evaluation(texts: dict[str, str] | None = None) -> Evaluation:
 
 
 def transfer_threshold_evaluation(texts: dict[str, str] | None = None) -> Evaluation:
-    """转移支付 4-level table (seeds/hongsibu): 预算执行率 as a 达标 indicator that fails
+    """转移支付 4-level table (as in the 红寺堡 report): 预算执行率 as a 达标 indicator that fails
     (315.22 / 391 = 80.62% < 90%), budget sheet weight 0."""
     rows = [
         indicator(5, "项目决策", "决策依据", "贯彻中央和自治区医疗保障制度改革决策部署", "依据中央和自治区意见进行决策",
@@ -128,7 +129,7 @@ def transfer_threshold_evaluation(texts: dict[str, str] | None = None) -> Evalua
 
 
 def department_evaluation(texts: dict[str, str] | None = None) -> Evaluation:
-    """部门整体支出 (seeds/linze): 10-point 达标 budget rate met, all indicators met."""
+    """部门整体支出 (as in the 临泽 report): 10-point 达标 budget rate met, all indicators met."""
     rows = [
         indicator(5, "产出指标", "数量指标", "城乡居民参保人数", "≥115000", 116201, 30, unit="人",
                   explanation="2023年城乡居民参保缴费116201人。"),

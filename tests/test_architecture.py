@@ -75,3 +75,19 @@ def test_imports_point_left(path: Path):
 def test_the_core_does_no_io(path: Path):
     wrong = sorted(i for i in imports(path) if i.split(".")[0] in IO_LIBRARIES)
     assert not wrong, f"{_module(path)} imports {wrong}"
+
+
+def _private_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("xlreport")):
+            found += [f"{node.module}.{a.name}" for a in node.names
+                      if a.name.startswith("_") and not a.name.startswith("__")]
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_module)
+def test_no_module_reaches_into_another_ones_private_names(path: Path):
+    """A helper two modules need is public, in the module it belongs to (e.g. the label finders in
+    core/locate.py, round2 and the sentence number formats in core/values.py)."""
+    assert not _private_imports(path)

@@ -12,7 +12,7 @@ from factory import make_workbook, simple_indicators
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlreport.core.scoring import round2
+from xlreport.core.values import round2
 from xlreport.pipeline import build_file
 
 

@@ -1,4 +1,4 @@
-"""The blank template: its layout honours SPEC §2 and the committed copies match the generator."""
+"""The blank template: its layout honours docs/workbook.md and the committed copies match the generator."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests for xlreport.core.values: every target/actual written in seeds/, the SPEC §3 list, and
+"""Tests for xlreport.core.values: every target/actual written in the published reports, the list of
+spellings the reader promises (docs/rules.md, “数值的写法”), and
 properties (never raises, round-trips)."""
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def test_seed_actuals(raw, want):
     assert parse_actual(raw) == want
 
 
-# SPEC §3 list ------------------------------------------------------------------------------
+# The promised spellings ------------------------------------------------------------------------------
 SPEC_TARGETS = [
     ("≥95%", num("≥95%", GE, 95, "%")),
     ("≧95%", num("≧95%", GE, 95, "%")),

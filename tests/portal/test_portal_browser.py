@@ -219,6 +219,18 @@ def test_forged_form_without_csrf_token_is_refused(portal, context):
     assert status == 403
 
 
+def test_office_pages_for_an_id_that_is_no_number_or_no_row_are_not_found(portal, context):
+    page = login(context, "admin")
+    for path in ("/office/units/abc", "/office/units/999999", "/submissions/abc", "/submissions/999999"):
+        assert page.goto(path).status == 404, path
+    for path in ("/office/units/abc/invite", "/office/units/999999/invite", "/submissions/abc/review"):
+        status = page.evaluate("""async (path) => (await fetch(path, {method: 'POST',
+            headers: {'X-CSRF-Token': document.body.dataset.csrf,
+                      'Content-Type': 'application/x-www-form-urlencoded'},
+            body: 'decision=approved&csrf_token=' + document.body.dataset.csrf})).status""", path)
+        assert status == 404, path
+
+
 def test_office_analytics_summary_and_zip(portal, context, shots, tmp_path):
     page = login(context, "admin")
     page.goto("/office/analytics")

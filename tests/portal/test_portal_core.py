@@ -294,7 +294,8 @@ def test_send_many_uses_one_connection_and_survives_a_refusal(tmp_path):
     from aiosmtpd.controller import Controller
     from portal_fixtures import free_port
 
-    from xlreport.central.portal.config import PortalConfig, SmtpSettings
+    from xlreport.central.config import SmtpConfig
+    from xlreport.central.portal.config import PortalConfig
     from xlreport.central.portal.notify import Mailer, MailError, Notice
 
     class Handler:
@@ -323,7 +324,7 @@ def test_send_many_uses_one_connection_and_survives_a_refusal(tmp_path):
     controller.start()
     try:
         config = PortalConfig(path=None, url="sqlite://", data_dir=tmp_path, roster=None,
-                              smtp=SmtpSettings(host="127.0.0.1", port=port, ssl=False, from_="c@office.example.cn"))
+                              smtp=SmtpConfig(host="127.0.0.1", port=port, ssl=False, from_="c@office.example.cn"))
         items = [(["a@u.cn"], Notice("s", "b")), (["c@u.cn"], Notice("s", "b")), (["refused@u.cn"], Notice("s", "b")),
                  ([], Notice("s", "b")), (["b@u.cn", "b2@u.cn"], Notice("s", "b"))]
         results = Mailer(config).send_many(items)
@@ -334,7 +335,7 @@ def test_send_many_uses_one_connection_and_survives_a_refusal(tmp_path):
     assert handler.accepted == [["a@u.cn"], ["c@u.cn"], ["b@u.cn", "b2@u.cn"]]
     assert handler.connections == 2  # one for a, c and the refused one; a fresh one after the refusal
     dead = PortalConfig(path=None, url="sqlite://", data_dir=tmp_path, roster=None,
-                        smtp=SmtpSettings(host="127.0.0.1", port=free_port(), ssl=False, from_="c@office.example.cn",
+                        smtp=SmtpConfig(host="127.0.0.1", port=free_port(), ssl=False, from_="c@office.example.cn",
                                           timeout=5))
     results = Mailer(dead).send_many([(["a@u.cn"], Notice("s", "b"))] * 3)
     assert all(isinstance(r, MailError) and "无法连接发信服务器" in str(r) for r in results)

@@ -2,7 +2,7 @@
 
 Atomic replacement: a reader sees either the old file or the complete new one.
 
-Every file xlreport writes (workbooks, reports, templates, the add-in, the mail archive) goes
+Every file xlreport writes (workbooks, reports and PDFs, templates, the add-in, the mail archive, caches) goes
 through here, so a crash never leaves half a file and a rewritten file keeps its permissions.
 The data is flushed to disk (fsync) before the rename: a power cut right after a build leaves
 the old file or the new one, never an empty file under the new name.

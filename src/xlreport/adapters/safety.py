@@ -6,7 +6,7 @@ only at the extension and will happily spend gigabytes on a hostile file, so eve
 here is decided by content and costs bounded time and memory: sizes come from the zip
 directory (never from decompressing a member), and at most 4 KB of each XML part is read
 before the two small parts that are parsed, through defusedxml, with DTDs forbidden.
-See notes/workbook-safety.md for the measurements behind the limits.
+docs/safety.md gives the measurements behind the limits.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ OTHER_PACKAGES: tuple[tuple[str, str], ...] = (
 )
 
 # Zip members whose presence means an openpyxl load + save would drop or damage something
-# (notes/workbook-safety.md). Order is the order of the returned list.
+# (docs/safety.md). Order is the order of the returned list.
 LOST_PARTS: tuple[tuple[str, str], ...] = (
     ("图片", r"xl/media/"),
     ("图表", r"xl/charts/"),

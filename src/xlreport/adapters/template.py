@@ -1,10 +1,10 @@
-"""Generate the blank 绩效自评 workbook (SPEC §2) and the shared cell styles.
+"""Generate the blank 绩效自评 workbook (docs/workbook.md) and the shared cell styles.
 
 Every label, header and closed list comes from :mod:`xlreport.core.schema`, so the template and
 the reader can never disagree on a word. The template holds no formulas: a formula saved by
 openpyxl has no cached value, which the reader must report as an error. Drop-downs use inline
 lists because a list living on another sheet is stored by Excel as an x14 extension that
-openpyxl drops on the next round-trip (shared/notes/workbook-safety.md).
+openpyxl drops on the next round-trip (docs/safety.md).
 
 The cell styles are plain data in :mod:`xlreport.core.styles`; both write-back adapters draw the
 same table, so output cells look exactly like the template's.
@@ -65,11 +65,6 @@ def header_cell_style(cell: Cell, output: bool = False) -> None:
     draw(cell, styles.OUTPUT_HEADER if output else styles.HEADER)
 
 
-def total_cell_style(cell: Cell) -> None:
-    """A total row on an output sheet (总分, 评价等级)."""
-    draw(cell, styles.TOTAL)
-
-
 def label_cell_style(cell: Cell, bold: bool = False) -> None:
     """The label of a labelled cell: bordered, no fill (it is neither input nor output)."""
     draw(cell, styles.LABEL_BOLD if bold else styles.LABEL)
@@ -81,12 +76,6 @@ def title_cell_style(cell: Cell) -> None:
 
 def hint_cell_style(cell: Cell) -> None:
     draw(cell, styles.HINT)
-
-
-def apply_style(cell: Cell, style: str | None) -> None:
-    """Draw a plan style on a cell (None: leave the cell's look alone)."""
-    if style is not None:
-        draw(cell, styles.PLAN_STYLES[style])
 
 
 # Layout constants ---------------------------------------------------------------------

@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import socket
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,7 +42,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
     delete,
     func,
     insert,
@@ -51,6 +49,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, RowMapping
+
+from xlreport.central.database import create_tables, open_engine
 
 log = logging.getLogger("xlreport.central.mail")
 metadata = MetaData()
@@ -195,24 +195,10 @@ class LeaseLost(RuntimeError):
 
 class Registry:
     def __init__(self, url: str, *, echo: bool = False) -> None:
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"timeout": 60}
-        else:
-            kwargs["pool_pre_ping"] = True
         self.url = url
-        self.engine: Engine = create_engine(url, **kwargs)
+        self.engine: Engine = open_engine(url, pragmas=("synchronous=FULL",), echo=echo)
         self.is_postgres = self.engine.dialect.name == "postgresql"
-        if self.engine.dialect.name == "sqlite":
-            from sqlalchemy import event
-
-            @event.listens_for(self.engine, "connect")
-            def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=FULL")
-                cur.close()
-        self._create_tables()
+        create_tables(self.engine, metadata, 7207310001, then=self._add_columns)
         self._listeners: list[Callable[[list[dict[str, Any]]], None]] = []
 
     def add_submission_listener(self, fn: Callable[[list[dict[str, Any]]], None]) -> None:
@@ -237,24 +223,6 @@ class Registry:
                 if column.name not in present:
                     kind = column.type.compile(dialect=conn.dialect)
                     conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
-
-    def _create_tables(self) -> None:
-        """Create missing tables; safe when several processors start at once on a fresh database."""
-        from sqlalchemy import text
-        from sqlalchemy.exc import DBAPIError
-
-        for attempt in range(5):
-            try:
-                with self.engine.begin() as conn:
-                    if self.is_postgres:
-                        conn.execute(text("SELECT pg_advisory_xact_lock(7207310001)"))
-                    metadata.create_all(conn)
-                    self._add_columns(conn)
-                return
-            except DBAPIError:
-                if attempt == 4:
-                    raise
-                time.sleep(0.1 * (attempt + 1))  # another processor was creating them: look again
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -46,7 +46,9 @@ def _latest(rows: Iterable[SummaryRow]) -> list[SummaryRow]:
     return list(latest.values())
 
 
-def _finish(rows: list[SummaryRow], roster_units: list[str], unusable: dict[str, list[str]]) -> list[SummaryRow]:
+def roster_rows(rows: list[SummaryRow], roster_units: list[str], unusable: dict[str, list[str]]) -> list[SummaryRow]:
+    """The latest row per unit and project, a 未提交 row for every roster unit without one (noting
+    files received but unusable), in roster order."""
     rows = _latest(rows)
     present = {_key(r.unit) for r in rows}
     for unit in unusable:
@@ -92,7 +94,7 @@ def rows_from_registry(url: str, roster_units: list[str] | None = None) -> list[
             rate=decimal_or_none(rec["rate"]), total=decimal_or_none(rec["total"]), grade=rec["grade"],
             n_errors=rec["n_errors"], n_warnings=rec["n_warnings"], status=rec["status"],
             submitted_at=_local(rec["submitted_at"]), note=rec["file_name"]))
-    return _finish(rows, list(roster_units or []), unusable)
+    return roster_rows(rows, list(roster_units or []), unusable)
 
 
 def rows_from_folder(directory: Path, roster_units: list[str] | None = None,
@@ -120,7 +122,7 @@ def rows_from_folder(directory: Path, roster_units: list[str] | None = None,
             status=PASSED if ev.complete else HAS_ERRORS,
             submitted_at=datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0),
             note=path.name))
-    return _finish(rows, list(roster_units or []), {}), skipped
+    return roster_rows(rows, list(roster_units or []), {}), skipped
 
 
 def write_summary(rows: list[SummaryRow], path: Path) -> Path:

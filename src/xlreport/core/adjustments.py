@@ -14,16 +14,15 @@ Each applied rule is an :class:`Adjustment`; the workbook's 评分结果, the in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import Enum
 
 from xlreport.core import schema
 from xlreport.core.model import BudgetInput, BudgetResult, IndicatorResult
 from xlreport.core.problems import Level, Problem, problem
 from xlreport.core.rules import RulesProfile
-from xlreport.core.values import format_decimal
+from xlreport.core.values import fmt_score, round2
 
-CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
 
@@ -56,7 +55,7 @@ class Adjustment:
         if self.kind is AdjustmentKind.CAP:
             return (f"执行率{self.rate:.2f}%，按评分规则总分不超过{_n(self.limit)}分，"
                     f"扣减{self.points:.2f}分。")
-        share = _round2(self.ratio * HUNDRED) if self.ratio is not None else None
+        share = round2(self.ratio * HUNDRED) if self.ratio is not None else None
         return (f"实际完成值为指标值的{share:.2f}%，按评分规则视为偏差，扣减{_n(self.points)}分，"
                 f"得{_n(self.after)}分。")
 
@@ -68,16 +67,9 @@ class Adjustment:
         return f"指标“{self.subject}”{self.text}"
 
 
-def _round2(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def _n(value: Decimal | None) -> str:
     """4 -> '4', 3.5 -> '3.50' (scores keep two decimals unless whole)."""
-    if value is None:
-        return ""
-    value = _round2(value)
-    return format_decimal(value) if value == value.to_integral_value() else f"{value:.2f}"
+    return "" if value is None else fmt_score(value)
 
 
 def is_deviated(ratio: Decimal, lower_is_better: bool, profile: RulesProfile) -> bool:
@@ -103,12 +95,12 @@ def apply_deviations(results: list[IndicatorResult], profile: RulesProfile,
         if not is_deviated(res.ratio, res.lower_is_better, profile):
             continue
         before = res.final
-        after = max(Decimal(0), _round2(before - rule.points))
+        after = max(Decimal(0), round2(before - rule.points))
         adj = Adjustment(AdjustmentKind.DEVIATION, res.name or f"第{res.source.row}行", before, after,
                          ratio=res.ratio, group=res.source.level2 or res.source.level1, row=res.source.row)
         res.final = after
         if res.suggested is not None:
-            res.suggested = max(Decimal(0), _round2(res.suggested - rule.points))
+            res.suggested = max(Decimal(0), round2(res.suggested - rule.points))
         res.adjustments.append(adj)  # the wording layer prints it after the indicator's sentence
         found.append(adj)
         if problems is not None:
@@ -156,10 +148,8 @@ def apply_cap(total: Decimal, rate: Decimal, profile: RulesProfile) -> Adjustmen
 def note_cap(adj: Adjustment, budget: BudgetResult, results: list[IndicatorResult]) -> None:
     """The cap also belongs in the 评分说明 of whatever scores the execution rate."""
     budget.adjustments.append(adj)
-    from xlreport.core.scoring import is_budget_rate_name
-
     for res in results:
-        if is_budget_rate_name(res.name):
+        if schema.is_budget_rate_name(res.name):
             res.adjustments.append(adj)
 
 

@@ -17,8 +17,10 @@ from decimal import Decimal
 from xlreport.core import schema
 from xlreport.core.failures import FileRejected
 from xlreport.core.grid import BookGrid, RawCell, SheetGrid, a1
+from xlreport.core.locate import field_at, find_header, labelled_cells, right_of_label
 from xlreport.core.model import BasicInfo, BudgetInput, Field, Ref, SnippetInput
 from xlreport.core.problems import Problem, problem
+from xlreport.core.rules import parse_grades
 from xlreport.core.values import (
     displayed_places,
     parse_number,
@@ -148,10 +150,8 @@ def locate(book: BookGrid, by_name: dict[str, SheetGrid | None]) -> tuple[SheetG
 def _holds_budget(sheet: SheetGrid) -> bool:
     """A budget block above the indicator header on the same sheet: a one-sheet form, even if
     the workbook has other sheets called 基本信息 or 预算执行."""
-    from xlreport.core.reader import _find_header
-
     header = indicator_header(sheet)
-    budget = _find_header(sheet, schema.BUDGET_HEADER, 2)
+    budget = find_header(sheet, schema.BUDGET_HEADER, 2)
     return bool(header and budget and budget[0] < header[0] and {"annual", "executed"} <= set(budget[1]))
 
 
@@ -163,18 +163,12 @@ def _text(sheet: SheetGrid, row: int, col: int) -> str:
 
 def _right_of(sheet: SheetGrid, row: int, col: int, limit: int) -> Field:
     """The first non-blank cell right of a label (past the label's own merged range)."""
-    from xlreport.core.reader import _field
-
-    start = col + 1
-    for r1, c1, r2, c2 in sheet.merged:
-        if r1 <= row <= r2 and c1 <= col <= c2:
-            start = c2 + 1
-            break
+    start = right_of_label(sheet, row, col)
     for c in range(start, max(limit, start) + 1):
-        f = _field(sheet, row, c)
+        f = field_at(sheet, row, c)
         if not f.is_blank:
             return f
-    return _field(sheet, row, start)
+    return field_at(sheet, row, start)
 
 
 def _title_facts(sheet: SheetGrid, before_row: int) -> tuple[str, str, Ref | None]:
@@ -203,8 +197,6 @@ def _title_facts(sheet: SheetGrid, before_row: int) -> tuple[str, str, Ref | Non
 def _goal(sheet: SheetGrid, before_row: int, info: BasicInfo) -> None:
     """The goal row: headers '预期目标 | 实际完成情况' with the texts below them, or a
     '年度总体目标' label with the text to its right."""
-    from xlreport.core.reader import _field
-
     goals = {schema.normalize_label(w) for w in schema.FORM_GOAL_HEADERS}
     dones = {schema.normalize_label(w) for w in schema.FORM_DONE_HEADERS}
     for row in range(1, before_row):
@@ -215,7 +207,7 @@ def _goal(sheet: SheetGrid, before_row: int, info: BasicInfo) -> None:
         if goal_col is None or done_col is None:
             continue
         for below in range(row + 1, min(row + 4, before_row)):
-            goal, done = _field(sheet, below, goal_col), _field(sheet, below, done_col)
+            goal, done = field_at(sheet, below, goal_col), field_at(sheet, below, done_col)
             if not goal.is_blank or not done.is_blank:
                 info.goal, info.goal_done = goal.text, done.text
                 info.fields["goal"], info.fields["goal_done"] = goal, done
@@ -232,12 +224,10 @@ def _goal(sheet: SheetGrid, before_row: int, info: BasicInfo) -> None:
 
 
 def read_form_info(sheet: SheetGrid, header_row: int, problems: list[Problem]) -> BasicInfo:
-    from xlreport.core.reader import _labelled_cells, _parse_grades
-
     labels = tuple(label for label in schema.INFO_LABELS
                    if label.key not in ("report_type", "goal", "goal_done", "default_handling", "grades"))
-    cells = {k: f for k, f in _labelled_cells(sheet, labels).items() if f.ref and f.ref.row < header_row}
-    info = BasicInfo(fields=dict(cells), grades=_parse_grades(schema.DEFAULT_GRADES) or ())
+    cells = {k: f for k, f in labelled_cells(sheet, labels).items() if f.ref and f.ref.row < header_row}
+    info = BasicInfo(fields=dict(cells), grades=parse_grades(schema.DEFAULT_GRADES) or ())
     for key in ("project", "department", "unit", "contact", "phone", "email"):
         f = cells.get(key)
         setattr(info, key, f.text if f else "")
@@ -261,9 +251,9 @@ def read_form_info(sheet: SheetGrid, header_row: int, problems: list[Problem]) -
 
 def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout: FormLayout,
                   problems: list[Problem]) -> None:
-    from xlreport.core.reader import _field, _find_header, read_budget_lines
+    from xlreport.core.reader import read_budget_lines
 
-    header = _find_header(sheet, schema.BUDGET_HEADER, 2)
+    header = find_header(sheet, schema.BUDGET_HEADER, 2)
     if header is None or header[0] >= before_row or not {"annual", "executed"} <= set(header[1]):
         problems.append(problem("form-budget-missing", sheet.name, None))
         budget.weight = Decimal(0)
@@ -295,7 +285,7 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
     budget.weight = declared if declared is not None else Decimal(10)
     layout.budget_weight_stated = declared is not None
     if "weight" in layout.budget_cols:
-        f = _field(sheet, row, layout.budget_cols["weight"])
+        f = field_at(sheet, row, layout.budget_cols["weight"])
         budget.weight_ref = f.ref
         layout.budget_weight_stated = layout.budget_weight_stated or not f.is_blank
         if not f.is_blank:
@@ -305,7 +295,7 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
             else:
                 budget.weight = value
     if "rate" in layout.budget_cols:
-        f = _field(sheet, row, layout.budget_cols["rate"])
+        f = field_at(sheet, row, layout.budget_cols["rate"])
         layout.stated["budget_rate"] = f
         if not f.is_blank and not ours(f, layout.filled_before):
             budget.stated_rate = parse_percent(f.value, f.raw.number_format)
@@ -317,7 +307,7 @@ def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout
             if budget.stated_rate is not None:
                 budget.rate_ref = f.ref  # where a mismatch is shown; never written (typed)
     if "score" in layout.budget_cols:
-        layout.stated["budget_score"] = _field(sheet, row, layout.budget_cols["score"])
+        layout.stated["budget_score"] = field_at(sheet, row, layout.budget_cols["score"])
 
 
 def ours(f: Field, filled_before: dict[str, object]) -> bool:
@@ -418,14 +408,12 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: dict[str
         if f is not None and ours(f, filled_before):
             row.cells["stated_score"] = Field(RawCell(), f.ref)
     if summary is not None:
-        from xlreport.core.reader import _field
-
         layout.total_label = next((t for t in (_text(sheet, summary, c) for c in range(1, cols["name"] + 1))
                                    if schema.normalize_label(t) in {schema.normalize_label(w) for w in schema.SUMMARY_ROWS}),
                                   "总分")
         if "stated_score" in cols:
-            layout.stated["total_score"] = _field(sheet, summary, cols["stated_score"])
-        layout.stated["total_weight"] = _field(sheet, summary, cols["weight"])
+            layout.stated["total_score"] = field_at(sheet, summary, cols["stated_score"])
+        layout.stated["total_weight"] = field_at(sheet, summary, cols["weight"])
     for key in ("budget_rate", "budget_score", "total_score"):
         f = layout.stated.get(key)
         if f is not None and ours(f, filled_before):

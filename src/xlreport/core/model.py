@@ -56,6 +56,11 @@ class Field:
     def is_blank(self) -> bool:
         return self.raw.is_blank
 
+    @property
+    def unusable(self) -> bool:
+        """A value that cannot be trusted (an error value, or a formula without a cached value)."""
+        return bool(self.raw.error) or self.raw.missing_cache
+
 
 EMPTY_FIELD = Field(RawCell(), None)
 

@@ -21,7 +21,6 @@ STYLE_TOTAL = "total"
 FORMAT_SCORE = "0.00"
 FORMAT_PERCENT = "0.00%"
 FORMAT_AMOUNT = "#,##0.00"
-FORMAT_TEXT = "@"
 
 # Highlight fills by level (RGB hex, no '#').
 MARK_FILLS = {"错误": "FFC7CE", "警告": "FFEB9C", "提示": "DDEBF7"}

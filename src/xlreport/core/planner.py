@@ -1,4 +1,4 @@
-"""Turn an Evaluation into a WritePlan (SPEC §2.5): output cells, highlights, output sheets.
+"""Turn an Evaluation into a WritePlan (docs/workbook.md, “程序写入的内容”): output cells, highlights, output sheets.
 
 Pure. Only output columns, output cells, tool-owned sheets and highlights are touched;
 a cell the user typed is never in ``plan.writes``.

@@ -1,4 +1,4 @@
-"""Locate the workbook's contents by label text (SPEC §2) and build a WorkbookInput.
+"""Locate the workbook's contents by label text (docs/workbook.md) and build a WorkbookInput.
 
 Pure: works on a :class:`~xlreport.core.grid.BookGrid`, whichever adapter produced it. Rows may
 be inserted, columns reordered, cells merged and notes added; only the words matter.
@@ -13,6 +13,7 @@ from decimal import Decimal
 from xlreport.core import forms, schema
 from xlreport.core.failures import FileRejected
 from xlreport.core.grid import BookGrid, SheetGrid
+from xlreport.core.locate import field_at, find_header, labelled_cells
 from xlreport.core.model import (
     AllocationLine,
     BasicInfo,
@@ -26,6 +27,7 @@ from xlreport.core.model import (
 )
 from xlreport.core.plan import Layout
 from xlreport.core.problems import Problem, problem
+from xlreport.core.rules import parse_grades
 from xlreport.core.values import (
     displayed_places,
     format_decimal,
@@ -61,49 +63,6 @@ def split_declared(label: str) -> tuple[str, Decimal | None]:
     return name, Decimal(m.group(1))
 
 
-def _field(sheet: SheetGrid, row: int, col: int) -> Field:
-    anchor = sheet.merge_anchor(row, col)
-    raw = sheet.get(*anchor) if anchor and anchor != (row, col) else sheet.get(row, col)
-    return Field(raw, Ref(sheet.name, row, col))
-
-
-def _labelled_cells(sheet: SheetGrid, labels: tuple[schema.Label, ...]) -> dict[str, Field]:
-    """Find each label anywhere on the sheet; its value is the cell right of the label (or of
-    the label's merged range)."""
-    index = schema.label_index(labels)
-    found: dict[str, Field] = {}
-    for row, col, cell in sheet.iter_nonblank():
-        if not isinstance(cell.value, str):
-            continue
-        key = index.get(schema.normalize_label(cell.value))
-        if key is None or key in found:
-            continue
-        value_col = col + 1
-        for r1, c1, r2, c2 in sheet.merged:
-            if r1 <= row <= r2 and c1 <= col <= c2:
-                value_col = c2 + 1
-                break
-        found[key] = Field(sheet.get(row, value_col), Ref(sheet.name, row, value_col))
-    return found
-
-
-def _find_header(sheet: SheetGrid, labels: tuple[schema.Label, ...], minimum: int,
-                 start_row: int = 1) -> tuple[int, dict[str, int]] | None:
-    """The first row (from start_row) holding at least `minimum` of the labels."""
-    index = schema.label_index(labels)
-    rows: dict[int, dict[str, int]] = {}
-    for row, col, cell in sheet.iter_nonblank():
-        if row < start_row or not isinstance(cell.value, str):
-            continue
-        key = index.get(schema.normalize_label(cell.value))
-        if key is not None:
-            rows.setdefault(row, {}).setdefault(key, col)
-    for row in sorted(rows):
-        if len(rows[row]) >= minimum:
-            return row, rows[row]
-    return None
-
-
 # Sheets --------------------------------------------------------------------------------
 def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | None]], dict]:
     """Template version, our earlier highlights, and values we wrote into output cells."""
@@ -133,27 +92,8 @@ def read_meta(book: BookGrid) -> tuple[int | None, list[tuple[str, str, str | No
     return version, marks, extras
 
 
-def _parse_grades(text: str) -> tuple[tuple[Decimal, str], ...] | None:
-    text = unicodedata.normalize("NFKC", text)
-    grades = []
-    for part in re.split(r"[,;，；、\s]+", text.strip()):
-        if not part:
-            continue
-        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*[:=]\s*(\S+)", part) or re.fullmatch(
-            r"(\S+?)\s*[:=]\s*(\d+(?:\.\d+)?)", part)
-        if not m:
-            return None
-        a, b = m.groups()
-        bound, name = (Decimal(a), b) if re.fullmatch(r"\d+(?:\.\d+)?", a) else (Decimal(b), a)
-        grades.append((bound, name))
-    if not grades:
-        return None
-    grades.sort(key=lambda g: g[0], reverse=True)
-    return tuple(grades)
-
-
 def read_info(sheet: SheetGrid, problems: list[Problem]) -> BasicInfo:
-    cells = _labelled_cells(sheet, schema.INFO_LABELS)
+    cells = labelled_cells(sheet, schema.INFO_LABELS)
     info = BasicInfo(fields=cells)
     labels = {label.key: label for label in schema.INFO_LABELS}
     for key in ("year", "project", "department", "unit", "goal", "goal_done", "contact", "phone", "email"):
@@ -190,10 +130,10 @@ def read_info(sheet: SheetGrid, problems: list[Problem]) -> BasicInfo:
                                     value=handling.text, default="满分",
                                     advice="请选择“满分”或“折算”。"))
 
-    info.grades = _parse_grades(schema.DEFAULT_GRADES) or ()
+    info.grades = parse_grades(schema.DEFAULT_GRADES) or ()
     grades = cells.get("grades")
     if grades and not grades.is_blank:
-        parsed = _parse_grades(grades.text)
+        parsed = parse_grades(grades.text)
         if parsed is None:
             problems.append(problem("info-invalid", sheet.name, grades.ref.a1, name="等级划分",
                                     value=grades.text, default=schema.DEFAULT_GRADES,
@@ -206,7 +146,7 @@ def read_info(sheet: SheetGrid, problems: list[Problem]) -> BasicInfo:
 def _amount(f: Field, name: str, column: str, problems: list[Problem],
             unit: str | None = None) -> tuple[Decimal | None, str | None]:
     """The amount in 万元 and the unit it was written in (None: nothing said, 万元 assumed)."""
-    if unusable(f):
+    if f.unusable:
         return None, None  # reported by formula_problems
     if f.is_blank:
         return None, None
@@ -291,7 +231,7 @@ def read_budget_lines(sheet: SheetGrid, header_row: int, cols: dict[str, int], l
         line = BudgetLine(key, row_labels[key], None, None, None, group=line_group)
         for col_key in ("initial", "annual", "executed"):
             if col_key in cols:
-                f = _field(sheet, row, cols[col_key])
+                f = field_at(sheet, row, cols[col_key])
                 line.refs[col_key] = f.ref
                 value, written = _amount(f, row_labels[key], BUDGET_COLUMN_NAMES[col_key], problems,
                                          units.get(col_key))
@@ -333,7 +273,7 @@ def _check_not_tiny(amounts: list[tuple[BudgetLine, str, Decimal]], problems: li
 
 def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object = None) -> BudgetInput:
     budget = BudgetInput()
-    header = _find_header(sheet, schema.BUDGET_HEADER, 3)
+    header = find_header(sheet, schema.BUDGET_HEADER, 3)
     if header is None:
         problems.append(problem("missing-column", sheet.name, None, name="资金类别 | 年初预算数 | 全年预算数 | 全年执行数"))
     else:
@@ -341,13 +281,13 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
         for key in ("category", "annual", "executed"):
             if key not in cols:
                 problems.append(problem("missing-column", sheet.name, None, name=BUDGET_COLUMN_NAMES[key]))
-        allocations = _find_header(sheet, schema.ALLOCATION_HEADER, 4, start_row=header_row + 1)
+        allocations = find_header(sheet, schema.ALLOCATION_HEADER, 4, start_row=header_row + 1)
         last_row = allocations[0] - 1 if allocations else sheet.max_row
         budget.lines = read_budget_lines(sheet, header_row, cols, last_row, problems)
         if "total" not in budget.lines:
             problems.append(problem("missing-row", sheet.name, None, name="年度资金总额"))
 
-    cells = _labelled_cells(sheet, schema.BUDGET_LABELS + schema.BUDGET_OUTPUTS)
+    cells = labelled_cells(sheet, schema.BUDGET_LABELS + schema.BUDGET_OUTPUTS)
     weight = cells.get("weight")
     if weight is not None:
         budget.weight_ref = weight.ref
@@ -382,7 +322,7 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
         budget.rate_ref = rate.ref
         # A rate in the output cell that we did not write there was typed by the user:
         # keep it as the stated rate so a slip (81.62% stated, 80.62% computed) is reported.
-        if not rate.is_blank and not unusable(rate) and rate.value != rate_written:
+        if not rate.is_blank and not rate.unusable and rate.value != rate_written:
             budget.stated_rate = parse_percent(rate.value, rate.raw.number_format)
             budget.stated_places = displayed_places(rate.value, rate.raw.number_format)
     if "score" in cells:
@@ -392,7 +332,7 @@ def read_budget(sheet: SheetGrid, problems: list[Problem], rate_written: object 
 
 
 def _read_allocations(sheet: SheetGrid, after_row: int) -> list[AllocationLine]:
-    header = _find_header(sheet, schema.ALLOCATION_HEADER, 4, start_row=after_row + 1)
+    header = find_header(sheet, schema.ALLOCATION_HEADER, 4, start_row=after_row + 1)
     if header is None:
         return []
     header_row, cols = header
@@ -428,7 +368,7 @@ def read_indicators(sheet: SheetGrid, problems: list[Problem], header_row: int |
         problems.append(problem("missing-column", sheet.name, None, name=schema.INDICATOR_ANCHOR))
         return [], 0, {}
     if cols is None:
-        header = _find_header(sheet, schema.INDICATOR_INPUTS + schema.INDICATOR_STATED + schema.INDICATOR_OUTPUTS, 1,
+        header = find_header(sheet, schema.INDICATOR_INPUTS + schema.INDICATOR_STATED + schema.INDICATOR_OUTPUTS, 1,
                               start_row=header_row)
         cols = header[1] if header and header[0] == header_row else {}
     for label in schema.INDICATOR_INPUTS:
@@ -442,7 +382,7 @@ def read_indicators(sheet: SheetGrid, problems: list[Problem], header_row: int |
     declared1: Decimal | None = None
     declared2: Decimal | None = None
     for row in range(header_row + 1, (last_row or sheet.max_row) + 1):
-        cells = {key: _field(sheet, row, cols[key]) for key in input_keys}
+        cells = {key: field_at(sheet, row, cols[key]) for key in input_keys}
         l1 = cells.get("level1")
         l2 = cells.get("level2")
         if l1 is not None and not l1.is_blank:
@@ -470,7 +410,7 @@ def read_indicators(sheet: SheetGrid, problems: list[Problem], header_row: int |
 def read_snippets(sheet: SheetGrid | None, problems: list[Problem]) -> dict[str, SnippetInput]:
     if sheet is None:
         return {}
-    header = _find_header(sheet, schema.TEXT_HEADER, 2)
+    header = find_header(sheet, schema.TEXT_HEADER, 2)
     if header is None:
         problems.append(problem("missing-column", sheet.name, None, name="键 | 标题 | 内容"))
         return {}
@@ -489,7 +429,7 @@ def read_snippets(sheet: SheetGrid | None, problems: list[Problem]) -> dict[str,
             key = by_key.get(schema.normalize_label(title_text))
         if key is None or key in snippets:
             continue
-        f = _field(sheet, row, cols["content"])
+        f = field_at(sheet, row, cols["content"])
         content = f.text if not (f.raw.error or f.raw.missing_cache) else ""
         title = str(title_text).strip() if title_text else schema.ALL_SNIPPETS[key].title
         snippets[key] = SnippetInput(key, title, content, f.ref)
@@ -515,7 +455,7 @@ def read_workbook(book: BookGrid) -> tuple[WorkbookInput, list[Problem], Layout]
         problems.append(problem("texts-sheet-missing", schema.SHEET_TEXTS, None))
 
     info = read_info(sheets[schema.SHEET_INFO], problems) if sheets[schema.SHEET_INFO] else BasicInfo(
-        grades=_parse_grades(schema.DEFAULT_GRADES) or ())
+        grades=parse_grades(schema.DEFAULT_GRADES) or ())
     budget = read_budget(sheets[schema.SHEET_BUDGET], problems, meta.get("budget_rate_written")) \
         if sheets[schema.SHEET_BUDGET] else BudgetInput()
     if indicator_sheet is not None:
@@ -572,9 +512,4 @@ def formula_problems(sheet: SheetGrid) -> list[Problem]:
         elif cell.missing_cache:
             found.append(problem("formula-no-cache", sheet.name, ref.a1, formula=f"={cell.formula.lstrip('=')}"))
     return found
-
-
-def unusable(f: Field) -> bool:
-    """A cell whose value cannot be trusted (error value, or formula without cached value)."""
-    return bool(f.raw.error) or f.raw.missing_cache
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -276,9 +277,22 @@ def parse_profile(text: str, origin: str, *, builtin: bool = False) -> RulesProf
 
 def parse_grades(text: str) -> tuple[tuple[Decimal, str], ...] | None:
     """'90:优,80:良,60:中,0:差' -> ((90, 优), (80, 良), ...), highest first; None if unreadable."""
-    from xlreport.core.reader import _parse_grades
-
-    return _parse_grades(text)
+    text = unicodedata.normalize("NFKC", text)
+    grades = []
+    for part in re.split(r"[,;，；、\s]+", text.strip()):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*[:=]\s*(\S+)", part) or re.fullmatch(
+            r"(\S+?)\s*[:=]\s*(\d+(?:\.\d+)?)", part)
+        if not m:
+            return None
+        a, b = m.groups()
+        bound, name = (Decimal(a), b) if re.fullmatch(r"\d+(?:\.\d+)?", a) else (Decimal(b), a)
+        grades.append((bound, name))
+    if not grades:
+        return None
+    grades.sort(key=lambda g: g[0], reverse=True)
+    return tuple(grades)
 
 
 def _num(value: Decimal) -> str:

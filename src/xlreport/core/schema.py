@@ -1,4 +1,4 @@
-"""The workbook contract (SPEC §2): sheet names, labels, headers and closed lists.
+"""The workbook contract (docs/workbook.md): sheet names, labels, headers and closed lists.
 
 Everything that locates data in a workbook goes through this module, so the template
 generator, the reader and the documentation always agree on the words.
@@ -177,7 +177,7 @@ INDICATOR_OUTPUTS = (
 
 # The 一级/二级 skeleton a blank template starts from, per report type: (一级指标, (二级指标, ...)).
 # 项目支出 and 部门整体支出 follow the standard 自评表; 转移支付 follows the 4-level evaluation
-# system of the seeds (seeds/hongsibu-2022-residents-insurance.txt).
+# system of the published 红寺堡 2022 report (samples/红寺堡_2022_城乡居民医保补助资金.xlsx, docs/workbook.md).
 SKELETONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     TYPE_PROJECT: (
         ("产出指标", ("数量指标", "质量指标", "时效指标", "成本指标")),
@@ -280,6 +280,11 @@ def normalize_label(text: object) -> str:
 
 
 @lru_cache(maxsize=None)
+def is_budget_rate_name(name: str) -> bool:
+    """An indicator that is the 预算执行率 (scored from the budget figures)."""
+    return normalize_label(name) in BUDGET_RATE_NAMES
+
+
 def label_index(labels: tuple[Label, ...]) -> dict[str, str]:
     """Map every normalised spelling to its label key (first spelling wins)."""
     index: dict[str, str] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from xlreport.core import schema
 from xlreport.core.grid import RawCell
@@ -33,7 +33,6 @@ from xlreport.core.model import (
     WorkbookInput,
 )
 from xlreport.core.problems import Level, Problem, problem
-from xlreport.core.reader import unusable
 from xlreport.core.rules import RulesProfile, default_profile
 from xlreport.core.values import (
     Actual,
@@ -43,17 +42,19 @@ from xlreport.core.values import (
     convert,
     display_text,
     displayed_places,
-    format_decimal,
+    fmt,
+    fmt_percent,
+    fmt_score,
     is_qualitative_nature,
     nature_op,
     parse_actual,
     parse_number,
     parse_target,
+    round2,
     same_at_display,
     written_op,
 )
 
-CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 POSITIVE_WORDS = ("符合", "达成", "完成", "是", "合规", "规范", "有效", "健全", "合理", "科学", "细化",
                   "全覆盖", "及时", "准确", "落实", "已", "优", "良好", "达标", "到位", "完善", "满足",
@@ -61,30 +62,6 @@ POSITIVE_WORDS = ("符合", "达成", "完成", "是", "合规", "规范", "有�
 PARTIAL_WORDS = ("基本", "部分", "较好", "一般")
 ZERO_WORDS = frozenset({"零", "未发生", "没有发生", "无发生", "未出现", "没有出现", "没有", "杜绝", "无此情况"})
 NEGATIVE_START = ("未", "不", "否", "没有", "无法", "尚未")
-
-
-def round2(value: Decimal) -> Decimal:
-    """四舍五入 to 2 places, as Excel's ROUND does (not banker's rounding)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def fmt(value: Decimal | None) -> str:
-    """A number for sentences: 4 -> '4', 3.50 -> '3.5', 97.50 -> '97.5'."""
-    return "" if value is None else format_decimal(value)
-
-
-def fmt_score(value: Decimal) -> str:
-    """Scores in sentences keep two decimals unless whole: 4 -> '4', 3.5 -> '3.50'."""
-    value = round2(value)
-    return format_decimal(value) if value == value.to_integral_value() else f"{value:.2f}"
-
-
-def fmt_percent(value: Decimal | None) -> str:
-    return "" if value is None else f"{round2(value):.2f}%"
-
-
-def is_budget_rate_name(name: str) -> bool:
-    return schema.normalize_label(name) in schema.BUDGET_RATE_NAMES
 
 
 # Budget --------------------------------------------------------------------------------
@@ -337,7 +314,7 @@ def score_indicator(row: IndicatorRow, ctx: _Ctx) -> IndicatorResult:
         result.actual = shown.get("actual_parsed")
     if result.kind is Kind.NUMBER and isinstance(result.target, Target):
         result.kind = Kind(result.target.kind)
-    if is_budget_rate_name(row.name):
+    if schema.is_budget_rate_name(row.name):
         result.kind = Kind.BUDGET_RATE
     return result
 
@@ -353,7 +330,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
         _p(ctx, "indicator-name-missing", row.field("name"))
     # Weight
     weight: Decimal | None = None
-    if unusable(f_weight):
+    if f_weight.unusable:
         pass
     elif f_weight.is_blank:
         _p(ctx, "weight-missing", f_weight, name=name)
@@ -365,13 +342,13 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
 
     # Nature and method
     nature: str | None = None
-    if not f_nature.is_blank and not unusable(f_nature):
+    if not f_nature.is_blank and not f_nature.unusable:
         if nature_op(f_nature.text) is not None or is_qualitative_nature(f_nature.text):
             nature = f_nature.text
         else:
             _p(ctx, "nature-invalid", f_nature, name=name, value=f_nature.text)
     method: str | None = None
-    if not f_method.is_blank and not unusable(f_method):
+    if not f_method.is_blank and not f_method.unusable:
         if f_method.text in schema.METHODS:
             method = f_method.text
         else:
@@ -380,7 +357,7 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
 
     # Target
     f_target = _constant_formula_as_text(f_target)
-    if unusable(f_target):
+    if f_target.unusable:
         return _error_result(row, weight, method or "比例", Blocker.TARGET_CELL)
     if f_target.is_blank:
         _p(ctx, "target-missing", f_target, name=name)
@@ -404,8 +381,8 @@ def _score_indicator(row: IndicatorRow, ctx: _Ctx, shown: dict[str, str]) -> Ind
     shown["target_parsed"] = target
 
     # Actual
-    budget_rate = is_budget_rate_name(row.name)
-    if unusable(f_actual):
+    budget_rate = schema.is_budget_rate_name(row.name)
+    if f_actual.unusable:
         return _error_result(row, weight, method, Blocker.ACTUAL_CELL)
     if budget_rate and ctx.budget.rate is not None:
         computed = ctx.budget.rate
@@ -559,7 +536,7 @@ def _quant_met(target: Target, actual: Actual, row: IndicatorRow, ctx: _Ctx, nam
     if target.kind == "relative":
         last = row.field("last_year")
         last_year = None
-        if not last.is_blank and not unusable(last):
+        if not last.is_blank and not last.unusable:
             parsed = parse_actual(last.value, last.raw.number_format, row.field("unit").text or None)
             if parsed.kind == "number" and parsed.value is not None:
                 last_year = convert(parsed.value, parsed.unit, actual.unit) if actual.unit else parsed.value
@@ -581,7 +558,7 @@ def _quant_met(target: Target, actual: Actual, row: IndicatorRow, ctx: _Ctx, nam
 
 def _apply_manual(result: IndicatorResult, row: IndicatorRow, ctx: _Ctx, degree: str | None) -> IndicatorResult:
     f_manual, f_reason = row.field("manual_score"), row.field("manual_reason")
-    if f_manual.is_blank or unusable(f_manual):
+    if f_manual.is_blank or f_manual.unusable:
         return result
     name = row.name
     weight = result.weight or Decimal(0)
@@ -730,7 +707,7 @@ def evaluate(wb: WorkbookInput, problems: list[Problem] | None = None,
     if rules is None:
         rules = choose_profile(wb, MetaRules(), None, problems)
     wb = apply_settings(wb, rules, problems)
-    rate_rows = [row for row in wb.indicators if is_budget_rate_name(row.name)]
+    rate_rows = [row for row in wb.indicators if schema.is_budget_rate_name(row.name)]
     # The budget figures are needed when the rate is scored on the budget sheet, or as an
     # indicator whose 实际完成值 was left blank to be taken from them.
     budget = score_budget(wb.budget, problems, needs_rate=any(r.field("actual").is_blank for r in rate_rows))

@@ -16,7 +16,7 @@ import datetime as _dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
 
@@ -24,6 +24,7 @@ __all__ = [
     "Op", "Target", "Actual",
     "parse_target", "parse_actual", "parse_number", "parse_percent", "parse_amount",
     "canonical_unit", "convert", "is_not_applicable", "format_decimal",
+    "round2", "fmt", "fmt_score", "fmt_percent",
     "written_op", "nature_op", "is_qualitative_nature", "change_direction",
     "display_text", "year_text", "displayed_places", "same_at_display",
 ]
@@ -210,6 +211,29 @@ def format_decimal(d: Decimal) -> str:
         return format(d.normalize(), "f")
     except _INPUT_ERRORS:
         return str(d)
+
+
+CENT = Decimal("0.01")
+
+
+def round2(value: Decimal) -> Decimal:
+    """四舍五入 to 2 places, as Excel's ROUND does (not banker's rounding)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fmt(value: Decimal | None) -> str:
+    """A number for sentences: 4 -> '4', 3.50 -> '3.5', 97.50 -> '97.5'."""
+    return "" if value is None else format_decimal(value)
+
+
+def fmt_score(value: Decimal) -> str:
+    """Scores in sentences keep two decimals unless whole: 4 -> '4', 3.5 -> '3.50'."""
+    value = round2(value)
+    return format_decimal(value) if value == value.to_integral_value() else f"{value:.2f}"
+
+
+def fmt_percent(value: Decimal | None) -> str:
+    return "" if value is None else f"{round2(value):.2f}%"
 
 
 def _tidy(d: Decimal) -> Decimal:
@@ -955,7 +979,5 @@ def displayed_places(raw: object, number_format: str = "General") -> int:
 def same_at_display(stated: Decimal, exact: Decimal, places: int) -> bool:
     """True when the exact value, rounded half-up to the places shown, is what was stated:
     86.183 shown with two decimals is 86.18, so a stated 86.19 is a slip."""
-    from decimal import ROUND_HALF_UP
-
     q = Decimal(1).scaleb(-max(0, min(places, _MAX_SHOWN_PLACES)))
     return stated.quantize(q, ROUND_HALF_UP) == exact.quantize(q, ROUND_HALF_UP)

@@ -38,9 +38,7 @@ ADDIN_NAME = "xlreport.xlam"
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 TEMPLATE_CONF_SHEET = "_myaddin.conf"
 CONF_SHEET = "myaddin.conf"  # = PROJECT_NAME & ".conf" in the template's VBA
-RIBBON_MACRO = "RibbonMyAddin.RunMain"  # the template's ribbon callback (kept as is)
 
-TAB_LABEL = "绩效自评"
 BUTTON_LABEL = "评分并生成报告"
 
 # The ribbon as shipped in the add-in. macros/customUI.xml is the same text (a test checks).

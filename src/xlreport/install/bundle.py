@@ -6,7 +6,7 @@ the locked versions with ``uv export --frozen`` (so every PC gets exactly what t
 against) and has pip download each dependency's wheel for every target platform and Python
 version. Environment markers (``pywin32 ; sys_platform == 'win32'``) are evaluated here for
 each target, because pip would evaluate them for the machine it runs on. The folder gets a
-short Chinese install page; docs/install.md is the longer version.
+short Chinese install page; README “离线安装” is the longer version.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class Wording:
         try:
             text = self.env.get_template(name).render(**context)
         except Exception as exc:  # an override may raise anything; the caller falls back
-            raise WordingError(name, _where(exc)) from exc
+            raise WordingError(name, describe_error(exc)) from exc
         lines = [line.rstrip() for line in text.replace("\r", "").split("\n")]
         out: list[str] = []
         for line in lines:
@@ -96,7 +96,7 @@ class Wording:
         return self.text("预算执行评分.j2", b=budget_view(budget), short=True)
 
 
-def _where(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
     """The error, with the template file and line it comes from when known (“_回复.j2”第3行：…)."""
     import traceback
 
@@ -129,4 +129,4 @@ def wording(templates_dir: str | Path | None = None) -> Wording:
     return _cached(str(Path(templates_dir).resolve()) if templates_dir else None)
 
 
-__all__ = ["TODO_OPEN", "Wording", "WordingError", "budget_view", "indicator_view", "todo", "wording"]
+__all__ = ["TODO_OPEN", "Wording", "WordingError", "budget_view", "describe_error", "indicator_view", "todo", "wording"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from xlreport.core.scoring import fmt, fmt_percent, fmt_score
+from xlreport.core.values import fmt, fmt_percent, fmt_score
 
 _CN_DIGITS = "零一二三四五六七八九"
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from xlreport.core.scoring import fmt_percent, round2
+from xlreport.core.values import fmt_percent, round2
 from xlreport.wording import WordingError, wording
 
 MAX_PROBLEM_LINES = 20  # problems listed in a reply; the rest are in the workbook's 校验结果 sheet
@@ -172,9 +172,9 @@ def broken_overrides(templates_dir: str | Path | None) -> list[str]:
         try:
             words.env.get_template(path.name)
         except Exception as exc:  # noqa: BLE001 - reported, never raised: the default text is used instead
-            from xlreport.wording import _where
+            from xlreport.wording import describe_error
 
-            found.append(WordingError(path.name, _where(exc)).message)
+            found.append(WordingError(path.name, describe_error(exc)).message)
     return found
 
 

@@ -10,8 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from xlreport.core.model import BudgetResult, IndicatorResult, Kind
-from xlreport.core.scoring import fmt, fmt_percent, fmt_score, round2
-from xlreport.core.values import display_text
+from xlreport.core.values import display_text, fmt, fmt_percent, fmt_score, round2
 
 HUNDRED = Decimal(100)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -14,7 +14,7 @@ from typing import Any
 
 from xlreport.core import schema
 from xlreport.core.model import Evaluation, GroupResult, IndicatorResult, Status
-from xlreport.core.scoring import fmt, fmt_percent, fmt_score
+from xlreport.core.values import fmt, fmt_percent, fmt_score
 from xlreport.wording.views import budget_view, indicator_view, one_line
 
 HUNDRED = Decimal(100)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 
 from jinja2 import BaseLoader, Environment, TemplateNotFound
 
+from xlreport.adapters.files import write_bytes_atomic
 from xlreport.wording.cache import bytecode_cache, cache_dir
 
 DOCUMENT_PART = "word/document.xml"
@@ -84,10 +84,7 @@ def prepare(path: str, mtime: float, size: int) -> Prepared:
         patched = _patch(data, members)
         if stored is not None:
             try:
-                stored.parent.mkdir(parents=True, exist_ok=True)
-                tmp = stored.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(patched, ensure_ascii=False), encoding="utf-8")
-                os.replace(tmp, stored)
+                write_bytes_atomic(stored, json.dumps(patched, ensure_ascii=False).encode("utf-8"))
             except OSError:
                 pass  # no cache folder: patch again next time
     return Prepared(key, members, patched)

@@ -47,25 +47,21 @@ def _set_child(parent, name: str, order: tuple[str, ...], attrs: dict[str, str] 
     return el
 
 
+def _props(el, name: str):
+    """The properties element (w:pPr, w:tcPr) of ``el``, created as its first child if missing."""
+    props = el.find(W + name)
+    if props is None:
+        props = etree.Element(W + name)
+        el.insert(0, props)
+    return props
+
+
 def _ppr(p):
-    ppr = p.find(W + "pPr")
-    if ppr is None:
-        ppr = etree.Element(W + "pPr")
-        p.insert(0, ppr)
-    return ppr
+    return _props(p, "pPr")
 
 
 def _tcpr(tc):
-    tcpr = tc.find(W + "tcPr")
-    if tcpr is None:
-        tcpr = etree.Element(W + "tcPr")
-        tc.insert(0, tcpr)
-    return tcpr
-
-
-def _span(tc) -> int:
-    el = tc.find(f"{W}tcPr/{W}gridSpan")
-    return int(el.get(W + "val")) if el is not None else 1
+    return _props(tc, "tcPr")
 
 
 def apply_widths(tbl, widths: list[int]) -> None:

@@ -217,6 +217,24 @@ class Builder:
     def measures(self) -> None:
         self.snippet("改进措施", "改进措施.j2")
 
+    def self_evaluation(self) -> None:
+        """How the self-evaluation was done: the unit's words when they say so, else generated."""
+        self.out.paras(self.self_evaluation_text() or self.w("绩效自评工作情况.j2"))
+
+    def problems_and_measures(self, measures_heading: str = "改进措施") -> None:
+        self.out.h1("存在的问题")
+        self.problems()
+        self.out.h1(measures_heading)
+        self.measures()
+
+    def ending(self, use_heading: str, annex_title: str) -> None:
+        """The last two chapters of every outline (结果应用, 其他说明) and the closing with the annex."""
+        self.out.h1(use_heading)
+        self.snippet("结果应用")
+        self.out.h1("其他需要说明的问题")
+        self.snippet("其他说明")
+        self.closing(annex_title)
+
     def closing(self, annex_title: str) -> None:
         self.out.simple("attach", f"附件：{annex_title}")
         self.out.simple("signature", self.ctx["issuer"])
@@ -257,20 +275,13 @@ class Builder:
         o.h3("年度目标完成情况")
         self.goal_done()
         o.h1("绩效自评工作情况")
-        o.paras(self.self_evaluation_text() or self.w("绩效自评工作情况.j2"))
+        self.self_evaluation()
         o.h1("自评结论")
         self.conclusion()
         o.h1("绩效指标完成情况分析")
         self.analysis()
-        o.h1("存在的问题")
-        self.problems()
-        o.h1("改进措施")
-        self.measures()
-        o.h1("绩效自评结果应用和公开情况")
-        self.snippet("结果应用")
-        o.h1("其他需要说明的问题")
-        self.snippet("其他说明")
-        self.closing(f"{c['year']}年度项目支出绩效自评表")
+        self.problems_and_measures()
+        self.ending("绩效自评结果应用和公开情况", f"{c['year']}年度项目支出绩效自评表")
 
     def transfer(self) -> None:
         """The Ministry of Finance's outline for a transfer payment's self-evaluation."""
@@ -291,7 +302,7 @@ class Builder:
         o.h2("总体绩效目标完成情况分析")
         self.goal_done()
         o.h2("绩效指标完成情况分析")
-        o.paras(self.self_evaluation_text() or self.w("绩效自评工作情况.j2"))
+        self.self_evaluation()
         self.conclusion()
         self.transfer_indicators()
         o.h1("偏离绩效目标的原因和下一步改进措施")
@@ -299,11 +310,7 @@ class Builder:
         self.problems()
         o.h2("下一步改进措施")
         self.measures()
-        o.h1("绩效自评结果拟应用和公开情况")
-        self.snippet("结果应用")
-        o.h1("其他需要说明的问题")
-        self.snippet("其他说明")
-        self.closing(f"{c['year']}年度转移支付绩效自评表")
+        self.ending("绩效自评结果拟应用和公开情况", f"{c['year']}年度转移支付绩效自评表")
 
     def transfer_indicators(self) -> None:
         """Indicators under （四）: one numbered item per 一级指标, each with its table."""
@@ -339,21 +346,14 @@ class Builder:
         o.h3("年度目标完成情况")
         self.goal_done()
         o.h1("绩效评价工作情况")
-        o.paras(self.self_evaluation_text() or self.w("绩效自评工作情况.j2"))
+        self.self_evaluation()
         o.paras(self.implementation_text())
         o.h1("绩效评价结论")
         self.conclusion()
         o.h1("绩效评价指标分析")
         self.analysis()
-        o.h1("存在的问题")
-        self.problems()
-        o.h1("改进措施")
-        self.measures()
-        o.h1("绩效自评结果拟应用和公开情况")
-        self.snippet("结果应用")
-        o.h1("其他需要说明的问题")
-        self.snippet("其他说明")
-        self.closing(f"{c['year']}年度{c['type_word']}绩效自评表")
+        self.problems_and_measures()
+        self.ending("绩效自评结果拟应用和公开情况", f"{c['year']}年度{c['type_word']}绩效自评表")
 
     def department(self) -> None:
         c, o = self.ctx, self.out
@@ -373,21 +373,14 @@ class Builder:
         o.h2("主要履职成效")
         self.snippet("履职成效")
         o.h1("绩效自评工作情况")
-        o.paras(self.self_evaluation_text() or self.w("绩效自评工作情况.j2"))
+        self.self_evaluation()
         o.paras(self.implementation_text())
         o.h1("自评结论")
         self.conclusion()
         o.h1("绩效指标完成情况分析")
         self.analysis()
-        o.h1("存在的问题")
-        self.problems()
-        o.h1("改进措施和建议")
-        self.measures()
-        o.h1("绩效自评结果应用和公开情况")
-        self.snippet("结果应用")
-        o.h1("其他需要说明的问题")
-        self.snippet("其他说明")
-        self.closing(f"{c['year']}年度部门整体支出绩效自评表")
+        self.problems_and_measures("改进措施和建议")
+        self.ending("绩效自评结果应用和公开情况", f"{c['year']}年度部门整体支出绩效自评表")
 
     def build(self) -> Outline:
         kind = self.ctx["report_type"]

@@ -9,7 +9,6 @@ once by docxtpl's public API and rendered with Jinja2 (:mod:`.docx_template`);
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -172,12 +171,6 @@ def convert_to_pdf(docx: Path, timeout: float = 120) -> tuple[Path | None, str |
         produced = out_dir / (docx.stem + ".pdf")
         if not produced.is_file():
             return None, "LibreOffice未能转换该报告，未生成PDF。自评报告（.docx）已生成，可在Word或WPS中另存为PDF。"
-        os.replace(produced, target) if _same_fs(produced, target) else shutil.move(str(produced), target)
+        with atomic_target(target) as tmp:  # the temporary folder may be on another file system
+            shutil.copyfile(produced, tmp)
     return target, None
-
-
-def _same_fs(a: Path, b: Path) -> bool:
-    try:
-        return os.stat(a.parent).st_dev == os.stat(b.parent).st_dev
-    except OSError:
-        return False

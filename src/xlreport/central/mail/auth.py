@@ -3,7 +3,7 @@
 * ``auth-results``: only the ``Authentication-Results`` header written by our own receiving server
   (its authserv-id is in ``trusted_authserv_id``; the topmost such header, which that server added
   last) counts: ``dmarc=pass`` for the From domain, or ``spf=pass`` / ``dkim=pass`` for a domain
-  aligned with it. The server must remove such headers that arrive from outside (RFC 8601 §5);
+  aligned with it. The server must remove such headers that arrive from outside (RFC 8601, section 5);
   docs/mail.md says how.
 * ``code``: the unit's 提交码 from the roster, in the subject (or in the workbook, checked after the
   build). The reply still goes only to the unit's roster addresses.

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
-from xlreport.central.mail.headers import _CONTROL, Headers, valid_text
+from xlreport.central.mail.headers import CONTROL, Headers, valid_text
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Files that look like a spreadsheet: handed to build_file, which says what is wrong with them.
@@ -29,7 +29,7 @@ _BAD = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
 def sanitise_filename(name: str, n: int, content_type: str = "") -> str:
     """A safe base name: no folders, no control characters, not empty, at most 120 characters."""
     name = valid_text(name).replace("\ufffd", "_").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _BAD.sub("_", _CONTROL.sub("_", name)).strip().strip(".")
+    name = _BAD.sub("_", CONTROL.sub("_", name)).strip().strip(".")
     if not name:
         ext = ".xlsx" if "spreadsheetml" in content_type else (mimetypes.guess_extension(content_type) or ".bin")
         name = f"附件{n}{ext}"

@@ -20,7 +20,7 @@ from xlreport.central.mail.roster import normalise_address
 MAX_HEADER_BYTES = 256 * 1024
 MAX_SUBJECT = 200
 MAX_FROM = 2048  # a longer From value has no sender (an address is at most 254 characters)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Subject prefixes of out-of-office and other robots that send no Auto-Submitted header.
 AUTO_SUBJECT = re.compile(r"^\s*(自动回复|自动答复|automatic reply|auto[- ]?reply|autoreply|out of office|"
                           r"休假|系统退信|退信|undeliverable|undelivered mail|delivery status notification|"
@@ -35,19 +35,18 @@ def valid_text(text: str) -> str:
 
 def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
     """Control characters (CR, LF, bidi overrides …) become spaces: safe for a header, a log, a terminal."""
-    text = " ".join(_CONTROL.sub(" ", valid_text(text or "")).split())
+    text = " ".join(CONTROL.sub(" ", valid_text(text or "")).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def escape(text: object) -> str:
     """Control characters shown as ``\\x..`` escapes (logs, ``mail status``): nothing forges a line."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), valid_text(str(text)))
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), valid_text(str(text)))
 
 
 @dataclass
 class Headers:
     sender: str = ""  # plain address, lower case; '' when From is missing, odd, or names several people
-    sender_display: str = ""
     subject: str = ""  # one line, bounded
     message_id: str | None = None  # whole value, whitespace removed (never cut at a space)
     references: str = ""
@@ -96,20 +95,6 @@ def _get(msg: Message, name: str) -> str:
         return str(value) if value is not None else ""
     except Exception:  # noqa: BLE001 - an undecodable header counts as absent
         return ""
-
-
-def _get_all(msg: Message, name: str) -> list[str]:
-    out = []
-    try:
-        values = msg.get_all(name) or []
-    except Exception:  # noqa: BLE001
-        return out
-    for v in values:
-        try:
-            out.append(str(v))
-        except Exception:  # noqa: BLE001, S112 - an undecodable value counts as absent
-            continue
-    return out
 
 
 _ADDRESS_DELIMITERS = re.compile(r'[\s<>"(),;:\[\]]+')  # split, never search: linear on any input
@@ -167,18 +152,16 @@ def read_headers(raw_head: bytes) -> Headers:
     except Exception:  # noqa: BLE001 - e.g. "Content-Type: multipart/mixed; bou*": read the raw values instead
         msg = _Decoded(BytesHeaderParser(policy=policy.compat32).parsebytes(block))
     h = Headers()
-    pairs = decoded = []
+    pairs = []
     try:  # the address from the raw value: an RFC 2047 word (display names only) never yields one
         raw_from = _raw_from(msg)
         if all(len(v) <= MAX_FROM for v in raw_from):  # the stdlib parsers are slow on huge values
             pairs = getaddresses(raw_from)
-            decoded = getaddresses(_get_all(msg, "From"))
     except Exception:  # noqa: BLE001
-        pairs = decoded = []
+        pairs = []
     addresses = {normalise_address(addr) for _, addr in pairs}
     if len(addresses) == 1 and not _ambiguous_from(msg):
         h.sender = addresses.pop()
-        h.sender_display = one_line(decoded[0][0], 80) if len(decoded) == 1 else ""
     h.subject = one_line(_get(msg, "Subject"))
     mid = "".join(valid_text(_get(msg, "Message-ID")).split())
     h.message_id = mid[:998] or None

@@ -24,6 +24,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
+from xlreport.adapters.files import write_bytes_atomic
 from xlreport.central.mail.compose import (
     SPREADSHEET_SUFFIXES,
     SPREADSHEET_TYPES,
@@ -31,7 +32,7 @@ from xlreport.central.mail.compose import (
     sanitise_filename,
     unique_name,
 )
-from xlreport.central.mail.headers import _CONTROL, one_line
+from xlreport.central.mail.headers import CONTROL, one_line
 from xlreport.core.failures import EXIT_OK
 
 MAX_PARTS = 200
@@ -188,7 +189,7 @@ def _filename(part: Message) -> str:
             except Exception:  # noqa: BLE001, S112 - an undecodable value counts as absent
                 continue
         value = _decode_words(str(value)) if value else ""
-        if _CONTROL.sub("", value).strip():  # a name of control characters only (``%00``) counts as absent
+        if CONTROL.sub("", value).strip():  # a name of control characters only (``%00``) counts as absent
             return value
     return ""
 
@@ -366,9 +367,7 @@ def main(argv: list[str]) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     result = run(raw_path, workdir, int(options["max_attachment_bytes"]), bool(options.get("find_code")),
                  options.get("build") or {})
-    tmp = workdir / "result.json.tmp"
-    tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, workdir / "result.json")
+    write_bytes_atomic(workdir / "result.json", json.dumps(result, ensure_ascii=False).encode("utf-8"))
     return EXIT_OK
 
 

@@ -122,7 +122,7 @@ class Mailer:
             if smtp.starttls:
                 client.starttls(context=context)
             if smtp.user:
-                client.login(smtp.user, smtp.password() or "")
+                client.login(smtp.user, self.config.smtp_password() or "")
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"无法连接发信服务器：{type(exc).__name__}: {exc}") from exc
         return client

@@ -8,7 +8,6 @@ is unique, so several portal workers importing at once record each exactly once)
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -26,13 +25,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     func,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Engine, RowMapping
+
+from xlreport.central.database import create_tables, open_engine
 
 metadata = MetaData()
 
@@ -227,40 +227,9 @@ class UnitRow:
 
 class Store:
     def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {"future": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
-        else:
-            kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(url, **kwargs)
+        self.engine: Engine = open_engine(url, pragmas=("foreign_keys=ON",))
         self.is_postgres = self.engine.dialect.name == "postgresql"
-        if self.engine.dialect.name == "sqlite":
-            from sqlalchemy import event
-
-            @event.listens_for(self.engine, "connect")
-            def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.close()
-        self._create_tables()
-
-    def _create_tables(self) -> None:
-        """Safe when several workers start at once on a fresh database."""
-        from sqlalchemy import text
-        from sqlalchemy.exc import DBAPIError
-
-        for attempt in range(5):
-            try:
-                with self.engine.begin() as conn:
-                    if self.is_postgres:
-                        conn.execute(text("SELECT pg_advisory_xact_lock(7207310012)"))
-                    metadata.create_all(conn)
-                return
-            except DBAPIError:
-                if attempt == 4:
-                    raise
-                time.sleep(0.1 * (attempt + 1))
+        create_tables(self.engine, metadata, 7207310012)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -454,12 +423,6 @@ class Store:
     def audit_log(self, limit: int = 500) -> list[RowMapping]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(audit).order_by(audit.c.id.desc()).limit(limit)).mappings())
-
-    def last_reminders(self) -> dict[str, datetime]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(reminders.c.unit, func.max(reminders.c.at))
-                                .where(reminders.c.ok.is_(True)).group_by(reminders.c.unit)).all()
-        return {unit: at for unit, at in rows}
 
     def claim_reminder(self, unit: str, actor: str, interval: timedelta) -> int | None:
         """Reserve a reminder for ``unit`` unless one was sent (or is being sent) within ``interval``.

@@ -66,30 +66,41 @@ async def logout(request: Request) -> Response:
     return redirect("/login")
 
 
-async def invite_page(request: Request) -> Response:
+async def _open_invite(request: Request):
+    """(invite, account) for the link's token, or None when it is unknown, used or expired."""
     st = state(request)
     invite = await run_in_threadpool(st.store.open_invite, token_hash(request.path_params["token"]))
     if invite is None:
-        return render(request, "invite.html", {"invalid": True}, status_code=404, user=None)
-    account = await run_in_threadpool(st.store.account, invite["account_id"])
-    return render(request, "invite.html", {"account": account}, user=None)
+        return None
+    return invite, await run_in_threadpool(st.store.account, invite["account_id"])
+
+
+def _invalid_invite(request: Request) -> Response:
+    return render(request, "invite.html", {"invalid": True}, status_code=404, user=None)
+
+
+async def invite_page(request: Request) -> Response:
+    found = await _open_invite(request)
+    if found is None:
+        return _invalid_invite(request)
+    return render(request, "invite.html", {"account": found[1]}, user=None)
 
 
 async def invite_set(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10)
     await check_csrf(request, form)
     st = state(request)
-    invite = await run_in_threadpool(st.store.open_invite, token_hash(request.path_params["token"]))
-    if invite is None:
-        return render(request, "invite.html", {"invalid": True}, status_code=404, user=None)
-    account = await run_in_threadpool(st.store.account, invite["account_id"])
+    found = await _open_invite(request)
+    if found is None:
+        return _invalid_invite(request)
+    invite, account = found
     password, confirm = str(form.get("password") or ""), str(form.get("confirm") or "")
     problem = password_problem(password, confirm)
     if problem:
         return render(request, "invite.html", {"account": account, "error": problem}, status_code=400, user=None)
     hashed = await run_in_threadpool(hash_password, password)
     if not await run_in_threadpool(st.store.use_invite, invite["id"], account["id"], hashed):
-        return render(request, "invite.html", {"invalid": True}, status_code=404, user=None)
+        return _invalid_invite(request)
     await run_in_threadpool(st.store.log, account["username"], "invite-used", account["unit"], None,
                             request.client.host if request.client else None)
     return render(request, "login.html", {"username": account["username"],

@@ -18,10 +18,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from xlreport.central.portal.auth import check_csrf, client_ip, new_token, token_hash
+from xlreport.central.portal.auth import client_ip, new_token, token_hash
 from xlreport.central.portal.notify import MailError, reminder_notice, review_notice
 from xlreport.central.portal.store import Review, UnitStatus
-from xlreport.central.portal.web import is_htmx, redirect, render, require_office, state
+from xlreport.central.portal.web import (
+    is_htmx,
+    office_form,
+    redirect,
+    render,
+    require_office,
+    row_or_404,
+    state,
+)
 
 REMINDABLE = (UnitStatus.NOT_SUBMITTED, UnitStatus.RETURNED)
 
@@ -67,11 +75,8 @@ async def office_home(request: Request) -> Response:
 async def unit_detail(request: Request) -> Response:
     await require_office(request)
     st = state(request)
-    try:
-        account = await run_in_threadpool(st.store.account, int(request.path_params["aid"]))
-    except ValueError:
-        account = None
-    if account is None or account["role"] != "unit":
+    account = await row_or_404(request, "aid", st.store.account)
+    if account["role"] != "unit":
         raise HTTPException(404)
     unit = account["unit"]
     subs = await run_in_threadpool(st.store.submissions_of, unit)
@@ -88,16 +93,9 @@ async def unit_detail(request: Request) -> Response:
 
 
 async def review(request: Request) -> Response:
-    user = await require_office(request)
-    form = await request.form(max_files=0, max_fields=10)
-    await check_csrf(request, form)
+    user, form = await office_form(request, max_fields=10)
     st = state(request)
-    try:
-        sub = await run_in_threadpool(st.store.submission, int(request.path_params["sid"]))
-    except ValueError:
-        sub = None
-    if sub is None:
-        raise HTTPException(404)
+    sub = await row_or_404(request, "sid", st.store.submission)
     decision_text = str(form.get("decision") or "")
     comment = str(form.get("comment") or "").strip()[:4000]
     if decision_text not in (Review.APPROVED.value, Review.RETURNED.value):
@@ -136,9 +134,7 @@ async def _back_to_submission(request: Request, sid: int, error: str) -> Respons
 
 async def remind(request: Request) -> Response:
     """一键催报: every unit not submitted or returned, each at most once per interval."""
-    user = await require_office(request)
-    form = await request.form(max_files=0, max_fields=5)
-    await check_csrf(request, form)
+    user, _ = await office_form(request, max_fields=5)
     st = state(request)
     rows = await _status_rows(request)
     targets = [r for r in rows if r.status in REMINDABLE]
@@ -170,16 +166,9 @@ async def remind(request: Request) -> Response:
 
 
 async def make_invite(request: Request) -> Response:
-    user = await require_office(request)
-    form = await request.form(max_files=0, max_fields=5)
-    await check_csrf(request, form)
+    user, _ = await office_form(request, max_fields=5)
     st = state(request)
-    try:
-        account = await run_in_threadpool(st.store.account, int(request.path_params["aid"]))
-    except ValueError:
-        account = None
-    if account is None:
-        raise HTTPException(404)
+    account = await row_or_404(request, "aid", st.store.account)
     token = new_token()
     await run_in_threadpool(st.store.add_invite, account["id"], token_hash(token), st.config.invite_days,
                             user.username)
@@ -219,7 +208,7 @@ async def bulk_zip(request: Request) -> Response:
 def _write_summary(store, roster_units: list[str], target: Path) -> None:
     from xlreport.central.portal.analytics import add_sheets, load_frames
     from xlreport.central.portal.store import unit_status
-    from xlreport.central.summary import PASSED, SummaryRow, _finish, write_summary
+    from xlreport.central.summary import PASSED, SummaryRow, roster_rows, write_summary
 
     rows = []
     for sub in store.all_submissions():
@@ -233,7 +222,7 @@ def _write_summary(store, roster_units: list[str], target: Path) -> None:
             n_errors=sub["n_errors"], n_warnings=sub["n_warnings"],
             status=PASSED if status == UnitStatus.APPROVED.value else status,
             submitted_at=sub["submitted_at"], note=note))
-    write_summary(_finish(rows, roster_units, {}), target)
+    write_summary(roster_rows(rows, roster_units, {}), target)
     add_sheets(target, load_frames(store, roster_units), roster_units)
 
 
@@ -308,7 +297,3 @@ async def audit_page(request: Request) -> Response:
     st = state(request)
     rows = await run_in_threadpool(st.store.audit_log)
     return render(request, "audit.html", {"rows": rows})
-
-
-async def office_root_redirect(request: Request) -> Response:
-    return redirect("/office")

@@ -25,6 +25,7 @@ from xlreport.central.portal.web import (
     render,
     require_unit,
     require_user,
+    row_or_404,
     state,
 )
 
@@ -157,13 +158,8 @@ def _make_dirs(*dirs: Path) -> None:
 
 async def _visible_submission(request: Request, user: User):
     """The submission if this user may see it; 404 otherwise (never 403: no hint it exists)."""
-    st = state(request)
-    try:
-        sid = int(request.path_params["sid"])
-    except ValueError:
-        raise HTTPException(404) from None
-    sub = await run_in_threadpool(st.store.submission, sid)
-    if sub is None or (not user.is_office and sub["unit"] != user.unit):
+    sub = await row_or_404(request, "sid", state(request).store.submission)
+    if not user.is_office and sub["unit"] != user.unit:
         raise HTTPException(404)
     return sub
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from xlreport.central.portal.auth import User, csrf_token, current_user
+from xlreport.central.portal.auth import User, check_csrf, csrf_token, current_user
 from xlreport.central.portal.config import PortalConfig
 from xlreport.central.portal.jobs import BuildPool
 from xlreport.central.portal.notify import Mailer
@@ -136,6 +137,26 @@ async def require_unit(request: Request) -> User:
     if user.is_office or not user.unit:
         raise HTTPException(404)
     return user
+
+
+async def office_form(request: Request, max_fields: int) -> tuple[User, Any]:
+    """An office action's user and posted form (no files), its CSRF token checked."""
+    user = await require_office(request)
+    form = await request.form(max_files=0, max_fields=max_fields)
+    await check_csrf(request, form)
+    return user, form
+
+
+async def row_or_404(request: Request, param: str, fetch: Callable[[int], Any]) -> Any:
+    """The row ``fetch`` finds for the path's numeric ``param``; 404 for a non-number or no row."""
+    try:
+        key = int(request.path_params[param])
+    except ValueError:
+        raise HTTPException(404) from None
+    row = await run_in_threadpool(fetch, key)
+    if row is None:
+        raise HTTPException(404)
+    return row
 
 
 def redirect(url: str) -> RedirectResponse:
