@@ -192,6 +192,21 @@ class Readback:
         footer = "\n".join(p.text for s in self.doc.sections for p in s.footer.paragraphs)
         return "\n".join(self.texts) + "\n" + cells + "\n" + footer
 
+    def labels_filled(self, rows: list[list[str]], columns: tuple[int, ...]) -> list[list[str]]:
+        """Rows with a label block's empty cells read as the label above (the report prints a
+        一级/二级 label once per block, with no row lines inside the block)."""
+        out, above = [], {}
+        for row in rows:
+            row = list(row)
+            for c in columns:
+                if c < len(row):
+                    if row[c]:
+                        above[c] = row[c]
+                    else:
+                        row[c] = above.get(c, "")
+            out.append(row)
+        return out
+
     def table_with_header(self, first: str) -> list[list[list[str]]]:
         return [t for t in self.tables if t and t[0] and t[0][0] == first]
 
@@ -266,13 +281,13 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
                 assert ind.source.text("deviation").strip().rstrip("。") in mine[0], ind.name
         else:
             assert ind.status == "met" and not ind.source.text("explanation")
-    # one table per 一级指标 with every score, the 二级 label on every row (merged in Word), a 合计 row
+    # one table per 一级指标 with every score, the 二级 label over each block of rows, a 合计 row
     itables = rb.table_with_header("二级指标")
     assert len(itables) == len(ev.groups)
     for g, table in zip(ev.groups, itables):
         ordered = [(child, ind) for child in g.children for ind in child.indicators]
         assert len(table) == len(ordered) + 2
-        for (child, ind), row in zip(ordered, table[1:-1]):
+        for (child, ind), row in zip(ordered, rb.labels_filled(table[1:-1], (0,))):
             assert row[0] == f"{child.name}\n（{fmt(child.weight)}分）", (row[0], child.name)
             assert row[1] == ind.name
             if ind.status == "excluded":
@@ -310,6 +325,8 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
     figures |= {fmt(v) for v in (b.annual, b.executed, b.initial) if v is not None}
     if b.annual is not None and b.executed is not None:
         figures.add(fmt(b.annual - b.executed))
+    figures |= {fmt(line.annual - line.executed) for line in ev.input.budget.lines.values()
+                if line.annual is not None and line.executed is not None}  # a line's unspent amount
     for a in ev.input.budget.allocations:
         figures |= {fmt(v) for v in (a.central, a.provincial, a.local, a.subtotal) if v is not None}
     if allocs:
@@ -331,7 +348,8 @@ def check_report(ev: Evaluation, rb: Readback) -> None:
     ordered = [(g, child, ind) for g in ev.groups for child in g.children for ind in child.indicators]
     rows = annex[head + 1:-1]
     assert len(rows) == len(ordered)
-    for (g, child, ind), row in zip(ordered, rows):
+    assert all(rows[0][:2]), rows[0][:2]  # the first row of the form carries both labels
+    for (g, child, ind), row in zip(ordered, rb.labels_filled(rows, (0, 1))):
         assert row[0] == f"{g.name}\n（{fmt(g.weight)}分）" and row[1] == f"{child.name}\n（{fmt(child.weight)}分）"
         assert row[2] == ind.name, ind.name
         if ind.status != "excluded":

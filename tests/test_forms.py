@@ -306,7 +306,8 @@ def test_report_lists_every_budget_row_of_the_form(tmp_path):
     _, _, outcome = _build(tmp_path, department_form())
     budget = base_context(outcome.evaluation)["budget"]
     assert [row["label"] for row in budget["lines"]] == [
-        "年度资金总额", "其中：当年财政拨款", "政府性基金预算拨款", "其他资金", "其中：基本支出", "项目支出"]
+        "年度资金总额", "按收入性质分：", "其中：当年财政拨款", "政府性基金预算拨款", "其他资金", "按支出性质分：",
+        "其中：基本支出", "项目支出"]  # the form's own group rows, so 基本支出 is not read as income
     assert "基本支出" not in budget["parts"] and "政府性基金预算拨款50万元" in budget["parts"]
 
 

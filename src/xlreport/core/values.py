@@ -26,7 +26,7 @@ __all__ = [
     "canonical_unit", "convert", "is_not_applicable", "format_decimal",
     "round2", "fmt", "fmt_score", "fmt_percent",
     "written_op", "nature_op", "is_qualitative_nature", "change_direction",
-    "display_text", "year_text", "displayed_places", "same_at_display",
+    "display_text", "written_unit", "year_text", "displayed_places", "same_at_display",
 ]
 
 # What odd input can make Decimal or int conversion raise. Anything else escaping a parser is
@@ -929,9 +929,19 @@ def display_text(text: object, unit: str | None = None) -> str:
     s = "" if text is None else str(text).strip().translate(_DISPLAY_FOLD)
     s = _PERCENT_WORD_RE.sub("%", s)
     u = canonical_unit(unit) if unit else None
-    if u and s and u not in s and not s.endswith(u) and _NUM_RE.search(s):
+    if u and s and u not in s and not s.endswith(u) and _NUM_RE.search(s) and written_unit(s) is None:
         s += u
     return _MULTI_PERCENT_RE.sub("%", s)
+
+
+_TRAILING_UNIT_RE = re.compile(r"\d\s*([^\d\s.,，、%％]+(?:/[^\d\s/]+)?)\s*$")
+
+
+def written_unit(text: str) -> str | None:
+    """The unit as the text itself spells it after its last number ('≥1次/月' -> '次/月'), None
+    without one: the report keeps the unit's own spelling, never the canonical '次/个月'."""
+    m = _TRAILING_UNIT_RE.search(str(text or "").strip())
+    return m.group(1) if m and canonical_unit(m.group(1)) else None
 
 
 def year_text(raw: object) -> str:

@@ -31,6 +31,16 @@ def end_sentence(text: str) -> str:
     return text
 
 
+def item_mark(n: int, nested: bool = False) -> str:
+    """An item number: （一） under a chapter heading, 1. under a （一） section heading."""
+    return f"{n}." if nested else f"（{cn_number(n)}）"
+
+
+def clause(text: str) -> str:
+    """A user's sentence used inside brackets or before more text: its closing 。/；/. dropped."""
+    return (text or "").strip().rstrip("。；;.．")
+
+
 def _num(value: object, how) -> str:
     if value is None or value == "":
         return ""
@@ -43,4 +53,6 @@ FILTERS = {
     "score": lambda v: _num(v, fmt_score),
     "pct": lambda v: _num(v, fmt_percent),
     "sentence": end_sentence,
+    "clause": clause,
+    "mark": item_mark,
 }

@@ -10,9 +10,19 @@ from decimal import Decimal
 from typing import Any
 
 from xlreport.core.model import BudgetResult, IndicatorResult, Kind
-from xlreport.core.values import display_text, fmt, fmt_percent, fmt_score, round2
+from xlreport.core.values import (
+    canonical_unit,
+    display_text,
+    fmt,
+    fmt_percent,
+    fmt_score,
+    round2,
+    written_unit,
+)
 
 HUNDRED = Decimal(100)
+# Where a 偏差原因 turns from the cause to what the unit will do about it.
+_MEASURE = re.compile(r"(下一步|下步|下一阶段|下阶段|下一年度|今后)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _END = tuple("。！？；.!?;…）)”\"")
 
@@ -40,6 +50,9 @@ def _bounds(res: IndicatorResult) -> tuple[str, str]:
     if t is None or getattr(t, "kind", None) not in ("number", "range"):
         return "", ""
     unit = t.unit or res.source.field("unit").text or ""
+    written = written_unit(display_text(t.text))
+    if written and canonical_unit(written) == canonical_unit(unit):
+        unit = written  # '1次/月' as the unit wrote it, not the canonical '1次/个月'
     if t.kind == "range":
         return _quantity(t.low, unit), _quantity(t.high, unit)
     op = getattr(t.op, "name", "")
@@ -49,6 +62,12 @@ def _bounds(res: IndicatorResult) -> tuple[str, str]:
     if op in ("LE", "LT"):
         return "", value
     return value, value
+
+
+def measure_of(deviation: str) -> str:
+    """The measure part of a 偏差原因 ('…滞后。下一步将…' -> '下一步将…'), '' when it gives none."""
+    m = _MEASURE.search(deviation or "")
+    return deviation[m.start():].strip() if m else ""
 
 
 def indicator_view(res: IndicatorResult, budget: BudgetResult | None = None) -> dict[str, Any]:
@@ -91,6 +110,7 @@ def indicator_view(res: IndicatorResult, budget: BudgetResult | None = None) -> 
         "manual_reason": one_line(res.manual_reason),
         "explanation": explanation,
         "deviation": one_line(src.text("deviation")),
+        "measure": measure_of(one_line(src.text("deviation"))),
         "says_score": bool(re.search(r"得(满分|[0-9０-９.]+分)|不得分|不计分", explanation)),
         "says_default": "缺省" in explanation,
         "last_year": one_line(src.text("last_year")),

@@ -111,7 +111,7 @@ def budget(evaluation: Evaluation) -> dict[str, Any]:
     b = evaluation.budget
     view = budget_view(b)
     lines = []
-    parts = []
+    parts, expense = [], []
     lines_in = evaluation.input.budget.lines
     # rows in the workbook's order: an official form's own rows (政府性基金, 单位资金, 基本支出 …) too
     order = sorted(lines_in, key=lambda k: min((r.row for r in lines_in[k].refs.values()), default=0))
@@ -138,8 +138,37 @@ def budget(evaluation: Evaluation) -> dict[str, Any]:
         lines.append(row)
         if key != "total" and annual and (line is None or getattr(line, "group", None) != "expense"):
             parts.append(f"{label.removeprefix('其中：')}{fmt(annual)}万元")  # one split in the sentence
-    return {**view, "lines": lines, "parts": "、".join(parts),
+        elif key != "total" and annual and line is not None and line.group == "expense":
+            expense.append(f"{label.removeprefix('其中：')}{fmt(annual)}万元")  # 基本支出 / 项目支出
+    _mark_groups(lines, lines_in)
+    return {**view, "lines": lines, "parts": "、".join(parts), "expense_parts": "、".join(expense),
+            "project_line": _project_line(lines_in.get("project")),
             "score_rate": rate_text(b.score, b.weight) if view["scored"] else DASH}
+
+
+def _mark_groups(lines: list[dict[str, Any]], lines_in: dict) -> None:
+    """A 部门整体支出 budget split both ways reads as the official form does: a '按收入性质分：'
+    and a '按支出性质分：' row above each split, so 基本支出 is never read as a kind of income."""
+    groups = [(getattr(lines_in.get(line["key"]), "group", "") or "") for line in lines]
+    if "expense" not in groups:
+        return
+    blank = {"initial": "", "annual": "", "executed": "", "weight": "", "rate": "", "score": ""}
+    first_expense = groups.index("expense")
+    lines.insert(first_expense, {"key": "expense_mark", "label": "按支出性质分：", **blank})
+    income = [i for i, g in enumerate(groups[:first_expense]) if i > 0]
+    if income:
+        lines.insert(income[0], {"key": "income_mark", "label": "按收入性质分：", **blank})
+
+
+def _project_line(line) -> dict[str, str] | None:
+    """A 部门整体支出's 项目支出 line as the 项目资金执行情况 sentence needs it (None without amounts)."""
+    if line is None or line.annual is None or line.executed is None:
+        return None
+    unspent = line.annual - line.executed
+    return {"annual": fmt(line.annual), "executed": fmt(line.executed),
+            "initial": fmt(line.initial) if line.initial is not None and line.initial != line.annual else "",
+            "rate": fmt_percent(line.executed / line.annual * HUNDRED) if line.annual > 0 else "",
+            "unspent": fmt(unspent) if unspent > 0 else ""}
 
 
 def allocations(evaluation: Evaluation) -> dict[str, Any] | None:

@@ -1,9 +1,10 @@
 """The finishing pass on the rendered document: what a Word template cannot say per row.
 
 After docxtpl has filled ``report.docx``, each generated table gets its fitted column widths,
-its 一级/二级 labels merged down their group (restarted at every chunk, see
+its 一级/二级 labels drawn as one block over their group (restarted at every chunk, see
 :mod:`xlreport.adapters.report.tables`), and keep-with-next on the rows that must stay together; table
-numbers never break at their hyphen; the signature and date are placed as GB/T 9704 asks.
+numbers never break at their hyphen; a lead-in ending in '：' keeps with its paragraph; the
+signature (on two lines when too long) and date are placed as GB/T 9704 asks.
 Every element is inserted at its ECMA-376 position (Word drops properties out of order).
 """
 
@@ -99,13 +100,33 @@ def keep_with_next(tr) -> None:
             _set_child(ppr, "keepNext", PPR_ORDER)
 
 
+TCBORDERS_ORDER = ("top", "start", "left", "bottom", "end", "right", "insideH", "insideV", "tl2br", "tr2bl")
+
+
+def _open_edges(tc, *sides: str) -> None:
+    """No border on these sides of the cell (the row line inside a label block)."""
+    tcpr = _tcpr(tc)
+    borders = tcpr.find(W + "tcBorders")
+    if borders is None:
+        borders = _set_child(tcpr, "tcBorders", TCPR_ORDER)
+    for side in sides:
+        _set_child(borders, side, TCBORDERS_ORDER, {"val": "nil"})
+
+
 def merge_down(cells: list[Any]) -> None:
-    """Vertically merge consecutive cells of one column: first restart, the rest continue (emptied)."""
+    """One label over consecutive cells of a column: the label in the first cell, the others
+    emptied, and no row lines between them, so the block reads as one merged cell.
+
+    Not a Word vertical merge (vMerge): LibreOffice draws a vertically merged cell whose rows
+    cannot split and keep with the next wrongly once a page break moves them (the label box
+    stops rows early and the cells below lose their borders), and reviewers print with it."""
     if len(cells) < 2:
         return
-    _set_child(_tcpr(cells[0]), "vMerge", TCPR_ORDER, {"val": "restart"})
+    _open_edges(cells[0], "bottom")
+    for tc in cells[1:-1]:
+        _open_edges(tc, "top", "bottom")
+    _open_edges(cells[-1], "top")
     for tc in cells[1:]:
-        _set_child(_tcpr(tc), "vMerge", TCPR_ORDER)
         for p in tc.findall(W + "p")[1:]:
             tc.remove(p)
         for r in tc.findall(f"{W}p/{W}r"):
@@ -180,11 +201,63 @@ def _chars(text: str) -> float:
     return sum(0.5 if unicodedata.east_asian_width(ch) in ("Na", "H") else 1.0 for ch in text)
 
 
+SIGN_WIDTH = 26  # characters: the 28-character line less the two kept free on the right
+
+
+SIGN_BRACKET = 18  # characters: a longer issuer with a bracketed part puts that part on its own line
+
+
+def signature_lines(text: str, width: int = SIGN_WIDTH) -> list[str]:
+    """An issuer too long for one line, cut where a reader expects it: before its bracketed
+    part ('…服务中心' / '（…管理中心）') when both halves fit, else into even halves. A long
+    issuer that still fits but has a bracketed part is cut there too, so it never fills the line."""
+    if _chars(text) <= SIGN_BRACKET or (_chars(text) <= width and not any(c in text[1:] for c in "（(")):
+        return [text]
+    best = None
+    for i, ch in enumerate(text):
+        if i and ch in "（(":
+            head, tail = text[:i], text[i:]
+            if _chars(head) <= width and _chars(tail) <= width and (
+                    _chars(text) > width or min(_chars(head), _chars(tail)) >= 6):
+                gap = abs(_chars(head) - _chars(tail))
+                if best is None or gap < best[0]:
+                    best = (gap, [head, tail])
+    if best is not None:
+        return best[1]
+    if _chars(text) <= width:
+        return [text]
+    lines = max(2, -(-int(_chars(text)) // width))
+    size = -(-len(text) // lines)
+    return [text[k:k + size] for k in range(0, len(text), size)]
+
+
+def _break_lines(p, lines: list[str]) -> None:
+    """Write the paragraph's text as lines joined by <w:br/> in its first text run."""
+    runs = [r for r in p.findall(W + "r") if r.find(W + "t") is not None]
+    if not runs:
+        return
+    first = runs[0]
+    for r in runs[1:]:
+        p.remove(r)
+    for child in list(first):
+        if etree.QName(child).localname in ("t", "br"):
+            first.remove(child)
+    for k, line in enumerate(lines):
+        if k:
+            etree.SubElement(first, W + "br")
+        t = etree.SubElement(first, W + "t")
+        t.text = line
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
 def place_signature(body, signature: str, date_text: str) -> None:
     """GB/T 9704 (no seal): the issuer two characters in from the right; the date on the next
     line starting two characters right of the issuer's first character — unless the date is
-    longer, then the date keeps two characters from the right and the issuer moves left."""
-    sig, day = _chars(signature), _chars(date_text)
+    longer, then the date keeps two characters from the right and the issuer moves left.
+    An issuer longer than a line is set on two lines (see :func:`signature_lines`) and the
+    date measured from the longer one, so it never ends up squeezed into a column."""
+    lines = signature_lines(signature)
+    sig, day = max(_chars(line) for line in lines), _chars(date_text)
     if day + 2 > sig:
         date_right, sig_right = 2, 2 + (day + 2 - sig)
     else:
@@ -197,6 +270,8 @@ def place_signature(body, signature: str, date_text: str) -> None:
         if which not in ("Signature", "SignDate"):
             continue
         chars = sig_right if which == "Signature" else date_right
+        if which == "Signature" and len(lines) > 1:
+            _break_lines(p, lines)
         _set_child(_ppr(p), "ind", PPR_ORDER, {"rightChars": str(round(chars * 100)),
                                                "right": str(round(chars * 320))})
 
@@ -215,6 +290,17 @@ def keep_text_with_signature(body) -> None:
             return
 
 
+def keep_lead_ins(body) -> None:
+    """A paragraph ending in '：' ('…完成情况如下：') introduces the next one: never the last
+    line of a page."""
+    for p in body.iterchildren(W + "p"):
+        text = "".join(t.text or "" for t in p.iter(W + "t")).rstrip()
+        if text.endswith(("：", ":")):
+            ppr = _ppr(p)
+            if ppr.find(W + "keepNext") is None:
+                _set_child(ppr, "keepNext", PPR_ORDER)
+
+
 def finish(body, blocks: list[dict[str, Any]]) -> None:
     tables = [b for b in blocks if b["kind"] in TABLE_KINDS]
     rendered = list(body.iterchildren(W + "tbl"))
@@ -223,6 +309,7 @@ def finish(body, blocks: list[dict[str, Any]]) -> None:
             if block.get("layout"):
                 finish_table(tbl, block["layout"])
     nonbreaking_hyphens(body)
+    keep_lead_ins(body)
     keep_text_with_signature(body)
     signature = next((b["text"] for b in blocks if b["kind"] == "signature"), "")
     day = next((b["text"] for b in blocks if b["kind"] == "date"), "")

@@ -211,11 +211,12 @@ class Builder:
     def conclusion(self) -> None:
         self.out.paras(self.w("自评结论.j2"))
 
-    def problems(self) -> None:
-        self.snippet("存在的问题", "存在的问题.j2")
+    def problems(self, nested: bool = False) -> None:
+        """`nested`: under a （一） heading, so items are numbered 1. 2. (never （一） again)."""
+        self.snippet("存在的问题", "存在的问题.j2", nested=nested)
 
-    def measures(self) -> None:
-        self.snippet("改进措施", "改进措施.j2")
+    def measures(self, nested: bool = False) -> None:
+        self.snippet("改进措施", "改进措施.j2", nested=nested)
 
     def self_evaluation(self) -> None:
         """How the self-evaluation was done: the unit's words when they say so, else generated."""
@@ -307,9 +308,9 @@ class Builder:
         self.transfer_indicators()
         o.h1("偏离绩效目标的原因和下一步改进措施")
         o.h2("偏离绩效目标的原因")
-        self.problems()
+        self.problems(nested=True)
         o.h2("下一步改进措施")
-        self.measures()
+        self.measures(nested=True)
         self.ending("绩效自评结果拟应用和公开情况", f"{c['year']}年度转移支付绩效自评表")
 
     def transfer_indicators(self) -> None:
@@ -364,7 +365,7 @@ class Builder:
         self.funds(f"{c['year']}年度部门预算及执行情况")
         self.snippet("资金管理情况")
         o.h1("项目资金执行情况")
-        self.snippet("项目资金执行情况")
+        self.snippet("项目资金执行情况", "项目资金执行情况.j2" if c["budget"]["project_line"] else None)
         o.h1("绩效目标完成情况")
         o.h2("年度总体目标")
         self.goal()

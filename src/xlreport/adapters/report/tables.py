@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from itertools import accumulate, pairwise
 from typing import Any
 
 TEXT_WIDTH = 8844  # twips: the 156 mm text block
 PAGE_HEIGHT = 12756  # twips: the 225 mm text block
-CHUNK = int(PAGE_HEIGHT * 0.35)  # a group taller than this is cut so a page never holds a huge gap
+CHUNK = int(PAGE_HEIGHT * 0.6)  # a group taller than this is cut; below it a group is kept whole (at most this gap)
 SMALL_TABLE = 12  # rows: kept on one page
 CELL_PAD = 170  # twips: left + right cell margins
 WU_HAO = 210  # twips per CJK character at 10.5 pt
@@ -53,9 +54,49 @@ def fit_widths(columns: list[tuple[list[str], float, float]], total: int, char: 
     return widths
 
 
+def label_min(texts: list[str], lo: float, hi: float) -> float:
+    """A label column's minimum: its longest label up to `hi` characters, so a name or a weight
+    such as '（19.98分）' stays whole on its line instead of breaking as '（19.98 / 分）'."""
+    return max(lo, min(hi, max((text_width(t) for t in texts), default=lo)))
+
+
 def row_height(cells: list[str], widths: list[int], char: int) -> int:
     lines = max(lines_needed(t, w, char) for t, w in zip(cells, widths))
     return int(lines * char * 1.45) + ROW_PAD
+
+
+def _greedy(heights: list[int]) -> list[int]:
+    """Chunk starts filling each chunk up to CHUNK (a single taller row is a chunk of its own)."""
+    starts, used = [0], 0
+    for k, h in enumerate(heights):
+        if k and used + h > CHUNK:
+            starts.append(k)
+            used = 0
+        used += h
+    return starts
+
+
+def _chunk_starts(heights: list[int]) -> list[int]:
+    """Where a group's label restarts: nowhere when the group fits in CHUNK, else at the row
+    boundaries that cut it into as few chunks of even height as fit CHUNK (greedy filling left
+    a two-row tail whose repeated label sat on the same page as the rest)."""
+    total = sum(heights)
+    if total <= CHUNK or len(heights) < 2:
+        return [0]
+    greedy = _greedy(heights)
+    n = len(greedy)
+    cumulative = list(accumulate(heights))
+    starts = [0]
+    for k in range(1, n):
+        target = total * k / n
+        i = min(range(starts[-1] + 1, len(heights)), key=lambda j: abs(cumulative[j - 1] - target), default=None)
+        if i is None:
+            break
+        starts.append(i)
+    bounds = [*starts, len(heights)]
+    if any(sum(heights[a:b]) > CHUNK and b - a > 1 for a, b in pairwise(bounds)):
+        return greedy
+    return starts
 
 
 def _plan_groups(groups: list[list[list[str]]], widths: list[int], char: int) -> list[dict[str, Any]]:
@@ -64,15 +105,10 @@ def _plan_groups(groups: list[list[list[str]]], widths: list[int], char: int) ->
     flags: list[dict[str, Any]] = []
     for rows in groups:
         heights = [row_height(r, widths, char) for r in rows]
-        start = 0
-        while start < len(rows):
-            end, used = start, 0
-            while end < len(rows) and (end == start or used + heights[end] <= CHUNK):
-                used += heights[end]
-                end += 1
-            for k in range(start, end):
-                flags.append({"keep": k < end - 1, "restart": k == start, "height": heights[k]})
-            start = end
+        starts = _chunk_starts(heights)
+        ends = {b - 1 for b in [*starts[1:], len(rows)]}
+        for k in range(len(rows)):
+            flags.append({"keep": k not in ends, "restart": k in starts, "height": heights[k]})
     return flags
 
 
@@ -96,7 +132,7 @@ def indicator_block(g: dict[str, Any]) -> dict[str, Any]:
     cells = [[max(child["name"], child["weight_label"], key=text_width), ind["name"], ind["target"], ind["actual"],
               ind["weight"], ind["score"], ind["rate"]] for child, ind in inds]
     widths = fit_widths([
-        ([c[0] for c in cells], 5, 7), ([c[1] for c in cells], 6, 12), ([c[2] for c in cells], 5, 12),
+        ([c[0] for c in cells], label_min([c[0] for c in cells], 5, 7), 7), ([c[1] for c in cells], 6, 12), ([c[2] for c in cells], 5, 12),
         ([c[3] for c in cells], 5.6, 9), ([], 2.5, 2.5), ([], 3, 3), ([c[6] for c in cells], 4.4, 4.4)],
         TEXT_WIDTH, WU_HAO)
     groups, k = [], 0
@@ -131,6 +167,8 @@ def alloc_layout(alloc: dict[str, Any]) -> dict[str, Any]:
 def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
     """The 绩效自评表: one table from the project's name to 总分."""
     is_department = ctx["report_type"] == "部门整体支出"
+    # the report's own section on shortfalls: the transfer-payment outline has no 存在的问题
+    problems = "偏离绩效目标的原因" if ctx["report_type"] == "转移支付" and not ctx["four_level"] else "存在的问题"
     rows, groups = [], []
     for g in ctx["groups"]:
         group_rows = []
@@ -138,7 +176,7 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
             for ind in child["indicators"]:
                 deviation = ind["deviation"]
                 if not deviation and (ind["missed"] or ind["status"] == "exceeded"):
-                    deviation = "见报告“存在的问题”" if ind["missed"] else ""
+                    deviation = f"见报告“{problems}”" if ind["missed"] else ""
                 if not deviation and ind["is_default"]:
                     deviation = ind["explanation"] or "按缺省处理"
                 group_rows.append([max(g["name"], g["weight_label"], key=text_width),
@@ -147,8 +185,11 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
                                    g, child])
         rows.extend(group_rows)
         groups.append(group_rows)
+    # column 0 also holds 年度总体目标, column 1 the budget lines ('年度资金总额' on one line)
+    budget_labels = [line["label"] for line in ctx["budget"]["lines"]]
     widths = fit_widths([
-        ([r[0] for r in rows], 5, 6), ([r[1] for r in rows], 5, 7), ([r[2] for r in rows], 6, 12),
+        ([r[0] for r in rows] + ["年度总体目标"], 6, 6), ([r[1] for r in rows] + budget_labels, label_min([r[1] for r in rows], 6, 7), 7),
+        ([r[2] for r in rows], 6, 12),
         ([r[3] for r in rows], 5.6, 8), ([r[4] for r in rows], 5.6, 8), ([], 2.5, 2.5), ([], 3.5, 3.5),
         ([r[7] for r in rows], 6, 14)], TEXT_WIDTH, ANNEX_CHAR)
     # 一级 groups kept whole when they fit; otherwise their 二级 groups (or chunks) each restart both labels.
@@ -160,11 +201,21 @@ def annex_block(ctx: dict[str, Any]) -> dict[str, Any]:
             sub.append(group_rows[k:k + n])
             k += n
         flags = _plan_groups(sub, widths, ANNEX_CHAR)
-        whole = sum(f["height"] for f in flags) <= CHUNK
+        # pack the 二级 chunks into runs of at most CHUNK: the 一级 label merges down a run and
+        # restarts only at the next one (a whole 一级 group that fits is a single run)
+        starts = [i for i, f in enumerate(flags) if f["restart"]] + [len(flags)]
+        runs: list[int] = []  # first row of each run
+        used = CHUNK + 1
+        for a, b in pairwise(starts):
+            height = sum(f["height"] for f in flags[a:b])
+            if used + height > CHUNK:
+                runs.append(a)
+                used = 0
+            used += height
+        ends = {r - 1 for r in runs[1:]} | {len(flags) - 1}
         for i, f in enumerate(flags):
-            restart1 = i == 0 or (not whole and f["restart"])
-            keep = i < len(flags) - 1 if whole else f["keep"]
-            meta.append({"keep": keep, "merge": {0: restart1, 1: f["restart"] or restart1}})
+            restart1 = i in runs
+            meta.append({"keep": i not in ends, "merge": {0: restart1, 1: f["restart"] or restart1}})
     if meta:
         meta[-1]["keep"] = True  # 总分 never alone
     budget_lines = ctx["budget"]["lines"]
