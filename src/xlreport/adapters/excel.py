@@ -392,12 +392,6 @@ def book_path(book) -> Path | None:
     return None
 
 
-BOOK_FAILURES = {
-    "excel-book-online": "这个工作簿保存在 OneDrive/SharePoint 的网络位置，无法确定报告的保存文件夹。"
-                         "请先“另存为”到本机文件夹（或 OneDrive 的本地同步文件夹）后再点“评分并生成报告”。",
-    "excel-book-unsaved": "这个工作簿还没有保存过。请先按 Ctrl+S 保存到一个文件夹，"
-                          "再点“评分并生成报告”：自评报告会生成在工作簿所在的文件夹。",
-}
 class LiveBook:
     """The workbook open in Excel, as :func:`xlreport.pipeline.build` sees it. The guard: the
     book must have been saved to a folder (the report goes beside it), must look like a
@@ -412,7 +406,7 @@ class LiveBook:
     def read(self) -> BookGrid:
         if self.path is None:
             code = "excel-book-online" if "://" in (self.book.fullname or "") else "excel-book-unsaved"
-            raise XlreportError(code, BOOK_FAILURES[code])
+            raise XlreportError.make(code)
         return read_grid(self.book)  # a book without an indicator table is refused by the build
 
     def write(self, plan: WritePlan) -> None:
@@ -420,7 +414,6 @@ class LiveBook:
 
 
 __all__ = [
-    "BOOK_FAILURES",
     "LiveBook",
     "apply_plan_xlwings",
     "book_path",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlreport.core.catalogue import setting
 from xlreport.core.failures import XlreportError
 
 _TYPES = {str: "文字", int: "整数", float: "数字", bool: "true 或 false"}
@@ -77,40 +78,40 @@ class TomlFile:
         except FileNotFoundError:
             raise not_found() from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise fail(f"无法读取（{exc}）。请确认文件为 UTF-8 编码的文本文件。") from None
+            raise fail(setting("unreadable", reason=exc)) from None
         try:
             self.data: dict[str, Any] = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise fail(f"格式错误（{exc}）。请检查引号、等号和方括号。") from None
+            raise fail(setting("syntax", reason=exc)) from None
 
     def get(self, table: dict[str, Any], section: str, key: str, kind: type, default: Any = ...) -> Any:
         """``table[key]`` checked to be a ``kind`` (an int is a float too, a bool is no int)."""
         if key not in table:
             if default is ...:
-                raise self.fail(f"[{section}] 缺少 {key}。")
+                raise self.fail(setting("key-missing", section=section, key=key))
             return default
         value = table[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.fail(f"[{section}] {key} 应为{_TYPES[kind]}，现为“{value}”。")
+            raise self.fail(setting("key-type", section=section, key=key, kind=_TYPES[kind], value=value))
         return value
 
     def section(self, name: str, required: bool) -> dict[str, Any]:
         value = self.data.get(name)
         if value is None:
             if required:
-                raise self.fail(f"缺少 [{name}] 一节。")
+                raise self.fail(setting("section-missing", section=name))
             return {}
         if not isinstance(value, dict):
-            raise self.fail(f"{name} 应为一节（[{name}]）。")
+            raise self.fail(setting("not-a-section", section=name))
         return value
 
     def unknown(self, table: dict[str, Any], section: str, known: set[str]) -> None:
         """A misspelt key is an error, not a silently ignored setting."""
         extra = sorted(set(table) - known)
         if extra:
-            raise self.fail(f"[{section}] 中有无法识别的设置：{'、'.join(extra)}。请检查拼写。")
+            raise self.fail(setting("unknown-keys", section=section, keys="、".join(extra)))
 
     def path_of(self, value: str) -> Path:
         return resolve_path(self.base, value)
@@ -120,7 +121,7 @@ class TomlFile:
         value = self.get(table, section, key, str, None)
         folder = self.path_of(value) if value else None
         if folder is not None and not folder.is_dir():
-            raise self.fail(f"[{section}] {key} 指定的模板文件夹“{folder}”不存在。")
+            raise self.fail(setting("folder-missing", section=section, key=key, folder=folder))
         return folder
 
     def server(self, table: dict[str, Any], section: str, ports: tuple[int, int, int], *, tls: bool = True
@@ -130,8 +131,7 @@ class TomlFile:
         ssl = self.get(table, section, "ssl", bool, True)
         starttls = self.get(table, section, "starttls", bool, False)
         if ssl and starttls:
-            raise self.fail(f"[{section}] ssl 与 starttls 不能同时为 true"
-                            f"（{ports[0]}端口用 ssl，{ports[1]}端口用 starttls）。")
+            raise self.fail(setting("ssl-and-starttls", section=section, ssl_port=ports[0], starttls_port=ports[1]))
         found: dict[str, Any] = {
             "host": self.get(table, section, "host", str),
             "port": self.get(table, section, "port", int, ports[0] if ssl else (ports[1] if starttls else ports[2])),
@@ -140,7 +140,7 @@ class TomlFile:
             ca = self.get(table, section, "ca_file", str, None)
             ca_file = self.path_of(ca) if ca else None
             if ca_file is not None and not ca_file.is_file():
-                raise self.fail(f"[{section}] ca_file 指定的证书文件“{ca_file}”不存在。")
+                raise self.fail(setting("ca-file-missing", section=section, ca_file=ca_file))
             found |= {"tls_verify": self.get(table, section, "tls_verify", bool, True), "ca_file": ca_file}
         return found
 
@@ -154,9 +154,9 @@ class TomlFile:
             from_=self.get(table, "smtp", "from", str),
         )
         if smtp.user and not smtp.password_env:
-            raise self.fail("[smtp] 设置了 user 但没有 password_env。无需登录的中继请删除 user。")
+            raise self.fail(setting("smtp-user-without-password"))
         if "@" not in smtp.from_:
-            raise self.fail(f"[smtp] from 应为邮箱地址，现为“{smtp.from_}”。")
+            raise self.fail(setting("smtp-from", value=smtp.from_))
         return smtp
 
     def store_url(self, table: dict[str, Any]) -> tuple[str, str | None]:
@@ -168,11 +168,11 @@ class TomlFile:
             return url, None
         value = os.environ.get(env)
         if value is None:
-            raise self.fail(f"[store] 指定的环境变量 {env} 未设置。请先设置该环境变量（其值为数据库口令）。")
+            raise self.fail(setting("store-env-unset", env=env))
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
         try:
             return make_url(url).set(password=value).render_as_string(hide_password=False), env
         except (ArgumentError, ValueError) as exc:  # not a URL; a port that is not a number
-            raise self.fail(f"[store] url 无法识别（{type(exc).__name__}）。") from None
+            raise self.fail(setting("store-url", kind=type(exc).__name__)) from None

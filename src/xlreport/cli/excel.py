@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from xlreport.core.failures import XlreportError
+from xlreport.core.failures import EXIT_ERRORS, XlreportError
 
 
 def _default_install_dir() -> Path:
@@ -17,15 +17,12 @@ def _default_install_dir() -> Path:
 
 
 def _build(out_dir: Path, interpreter: str | None) -> Path:
-    from xlreport.install.addin import AddinError, build_addin, current_settings
+    from xlreport.install.addin import build_addin, current_settings
 
     try:
-        return build_addin(out_dir, current_settings(interpreter))
-    except AddinError as exc:
-        raise XlreportError("addin-template", str(exc)) from exc
+        return build_addin(out_dir, current_settings(interpreter))  # AddinError is an XlreportError
     except OSError as exc:
-        raise XlreportError("file-write-failed",
-                            f"无法写入“{out_dir}”：{exc.strerror or exc}。请检查文件夹写入权限。") from exc
+        raise XlreportError.make("file-write-failed", path=out_dir, reason=exc.strerror or exc) from exc
 
 
 def _interpreter_warnings(interpreter: str) -> list[str]:
@@ -70,7 +67,7 @@ def install(out_dir: Path | None, interpreter: str | None) -> None:
     if not (sys.platform.startswith("win") or sys.platform == "darwin"):
         click.echo(f"本机不是 Windows 或 macOS，无法运行 Excel，因此没有安装；加载项已生成在 {path.resolve()}，"
                    "请在装有 Excel 的电脑上运行 `xlreport excel install`。", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_ERRORS)
     for line in _interpreter_warnings(exe):
         click.echo(line)
     from xlwings import cli as xlwings_cli

@@ -12,13 +12,11 @@ from pathlib import Path
 
 import click
 
-from xlreport.core.failures import XlreportError
+from xlreport.core.failures import EXIT_ERRORS, XlreportError
 
 
 class RegistryUnavailable(XlreportError):
     """The registry's database cannot be reached at start (exit code 1: try again later)."""
-
-    exit_code = 1
 
 
 def _open_registry(config):
@@ -32,8 +30,7 @@ def _open_registry(config):
         from sqlalchemy.engine import make_url
 
         where = make_url(config.store.url).render_as_string(hide_password=True)
-        raise RegistryUnavailable("mail-db-unavailable", f"无法连接登记簿数据库“{where}”（{type(exc).__name__}）。"
-                                  "请确认数据库服务已启动、地址和口令正确，稍后再运行。") from None
+        raise RegistryUnavailable.make("mail-db-unavailable", where=where, kind=type(exc).__name__) from None
 
 
 def _start_warnings(config, log: logging.Logger) -> None:
@@ -179,7 +176,7 @@ def retry(config_path: Path, all_failed: bool, keys: tuple[str, ...]) -> None:
         click.echo(f"已重新排队{done}封邮件，下次运行 xlreport mail run 时处理。")
         if missing:
             click.echo("以下编号不存在或尚未处理完，未重新排队：" + "、".join(escape(k) for k in missing), err=True)
-            sys.exit(1)
+            sys.exit(EXIT_ERRORS)
     finally:
         registry.dispose()
 

@@ -140,7 +140,7 @@ def new(out: Path, report_type: str, force: bool, rules_spec: str | None) -> Non
     try:
         path = write_template(out, report_type, rules)
     except OSError as exc:
-        raise XlreportError("file-write-failed", f"无法写入“{out}”：{exc.strerror or exc}。请检查文件夹写入权限。") from exc
+        raise XlreportError.make("file-write-failed", path=out, reason=exc.strerror or exc) from exc
     click.echo(f"已生成{report_type}模板：{path}")
 
 

@@ -56,8 +56,7 @@ def serve(config_path: Path | None, demo: bool, host: str | None, port: int | No
         if port:
             config = replace(config, port=port)
     if _free_port(config.host, config.port) != config.port:
-        raise XlreportError("portal-port", f"无法在 {config.host}:{config.port} 上监听：端口已被占用或地址不可用。"
-                            "请用 --port 换一个端口，或先停止占用该端口的程序。")
+        raise XlreportError.make("portal-port", host=config.host, port=config.port)
     import uvicorn
 
     from xlreport.central.portal.app import create_app
@@ -102,7 +101,7 @@ def invite(config_path: Path, all_units: bool, office: str | None, units: tuple[
     for unit in units:
         row = store.account_by_name(unit) or store.account_for_unit(unit)
         if row is None:
-            raise XlreportError("portal-invite", f"单位名单中没有“{unit}”。请核对单位名称（与名单中的“单位名称”一致）。")
+            raise XlreportError.make("portal-invite", unit=unit)
         targets.append(row)
     if all_units:
         targets += [a for a in store.unit_accounts() if not a["password_hash"]]

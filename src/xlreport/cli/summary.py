@@ -52,8 +52,7 @@ def summary(directory: Path | None, config_path: Path | None, output: Path, rost
     try:
         path = write_summary(rows, output)
     except OSError as exc:
-        raise XlreportError("file-write-failed", f"无法写入“{output}”：{exc.strerror or exc}。"
-                            "请关闭在Excel中打开的该文件，或检查文件夹写入权限。") from exc
+        raise XlreportError.make("file-write-failed", path=output, reason=exc.strerror or exc) from exc
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1

@@ -142,8 +142,7 @@ def locate(book: BookGrid, by_name: dict[str, SheetGrid | None]) -> tuple[SheetG
     if sheet is None:
         if named is not None or (by_name[schema.SHEET_INFO] and by_name[schema.SHEET_BUDGET]):
             return named, False  # the template with a damaged header: reported as missing columns
-        raise FileRejected("file-not-template", f"文件“{book.path or '工作簿'}”不是绩效自评工作簿：找不到绩效指标表"
-                                                f"（含“三级指标”“指标值”“分值”的表头）。{_closest(book)}")
+        raise FileRejected.make("file-not-template", path=book.path or "工作簿", closest=_closest(book))
     is_form = (by_name[schema.SHEET_INFO] is None and by_name[schema.SHEET_BUDGET] is None) or _holds_budget(sheet)
     return sheet, is_form
 

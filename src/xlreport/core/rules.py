@@ -31,24 +31,8 @@ METHODS = ("比例", "达标")
 HANDLINGS = ("满分", "折算")
 MAX_PROFILE_BYTES = 64 * 1024  # a profile is a few dozen lines; anything larger is not one
 
-RULES_FAILURES: dict[str, str] = {
-    "rules-not-found": "找不到评分规则“{spec}”：既不是内置规则（{builtins}），也不是存在的规则文件。"
-                       "请检查名称或文件路径。",
-    "rules-unreadable": "无法读取评分规则文件“{path}”：{reason}。请确认文件为 UTF-8 编码的文本文件（不超过64KB）。",
-    "rules-syntax": "评分规则文件“{path}”格式错误（{reason}）。请检查引号、等号和方括号，格式见 docs/rules.md。",
-    "rules-unknown-key": "评分规则文件“{path}”中的“{key}”不是评分规则的设置项，请删除或改正拼写。"
-                         "可用的设置项见 docs/rules.md。",
-    "rules-missing-key": "评分规则文件“{path}”缺少“{key}”。请补上，写法见 docs/rules.md。",
-    "rules-value-invalid": "评分规则文件“{path}”中“{key}”的值“{value}”无效：{reason}。",
-}
-
-
 class RulesError(XlreportError):
     """A rules profile that cannot be used (exit code 2, like an unusable file)."""
-
-    @classmethod
-    def make(cls, code: str, **fields: object) -> RulesError:
-        return cls(code, RULES_FAILURES[code].format(**fields))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlreport.adapters.files import atomic_target
+from xlreport.core.failures import XlreportError
 
 ADDIN_NAME = "xlreport.xlam"
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
@@ -64,8 +65,8 @@ _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
-class AddinError(Exception):
-    """The xlwings template is missing or not what we expect (message in Chinese)."""
+class AddinError(XlreportError):
+    """The xlwings template is missing or not what we expect (code ``addin-template``)."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,10 @@ def template_path() -> Path:
     try:
         import xlwings
     except ImportError as exc:  # pragma: no cover - xlwings is a dependency
-        raise AddinError("没有安装 xlwings，无法生成 Excel 加载项。请重新安装 xlreport。") from exc
+        raise AddinError.make("addin-template", variant="no-xlwings") from exc
     path = Path(xlwings.__file__).resolve().parent / TEMPLATE_NAME
     if not path.is_file():
-        raise AddinError(f"xlwings {getattr(xlwings, '__version__', '')} 中没有找到加载项模板 {TEMPLATE_NAME}。")
+        raise AddinError.make("addin-template", version=getattr(xlwings, "__version__", ""), name=TEMPLATE_NAME)
     return path
 
 
@@ -145,7 +146,7 @@ def _rename_conf_sheet(workbook_xml: bytes) -> tuple[bytes, str]:
         if sheet.get("name") in (TEMPLATE_CONF_SHEET, CONF_SHEET):
             sheet.set("name", CONF_SHEET)
             return _tostring(root), sheet.get(f"{{{_REL_NS}}}id")
-    raise AddinError(f"加载项模板中没有配置工作表“{TEMPLATE_CONF_SHEET}”（xlwings 版本不受支持）。")
+    raise AddinError.make("addin-template", variant="no-conf-sheet", sheet=TEMPLATE_CONF_SHEET)
 
 
 def _sheet_part(rels_xml: bytes, rel_id: str) -> str:
@@ -154,7 +155,7 @@ def _sheet_part(rels_xml: bytes, rel_id: str) -> str:
         if rel.get("Id") == rel_id:
             target = rel.get("Target").lstrip("/")
             return target if target.startswith("xl/") else f"xl/{target}"
-    raise AddinError("加载项模板的工作表关系不完整。")
+    raise AddinError.make("addin-template", variant="no-rels")
 
 
 def _shared_strings(data: bytes | None) -> list[str]:
@@ -178,7 +179,7 @@ def _cell_text(c, strings: list[str]) -> str | None:
 def _row_col(ref: str) -> tuple[int, str]:
     m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
     if not m:
-        raise AddinError(f"加载项模板中的单元格地址无法识别：{ref}")
+        raise AddinError.make("addin-template", variant="bad-cell", ref=ref)
     return int(m.group(2)), m.group(1)
 
 
@@ -249,7 +250,7 @@ def _fill_conf_sheet(sheet_xml: bytes, strings: list[str], values: dict[str, str
             number = last
             if number in rows and any(c.get("r") == f"A{number}" and _cell_text(c, strings)
                                       for c in rows[number].findall(f"{ns}c")):
-                raise AddinError("加载项模板的配置工作表格式不受支持。")
+                raise AddinError.make("addin-template", variant="bad-conf")
             inline(cell_element(row_element(number), f"A{number}"), key)
             key_rows[key.upper()] = number
         row = row_element(number)
@@ -273,13 +274,13 @@ def build_addin(out_dir: str | os.PathLike[str], settings: AddinSettings | None 
     try:
         zin = zipfile.ZipFile(source)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise AddinError(f"无法读取加载项模板“{source}”：{exc}") from exc
+        raise AddinError.make("addin-template", variant="unreadable", path=source, reason=exc) from exc
     with zin:
         names = zin.namelist()
         for required in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/vbaProject.bin",
                          "customUI/customUI.xml"):
             if required not in names:
-                raise AddinError(f"加载项模板缺少“{required}”（xlwings 版本不受支持）。")
+                raise AddinError.make("addin-template", variant="missing-part", part=required)
         workbook_xml, rel_id = _rename_conf_sheet(zin.read("xl/workbook.xml"))
         sheet_part = _sheet_part(zin.read("xl/_rels/workbook.xml.rels"), rel_id)
         strings = _shared_strings(zin.read("xl/sharedStrings.xml") if "xl/sharedStrings.xml" in names else None)

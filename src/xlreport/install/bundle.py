@@ -57,21 +57,9 @@ TARGETS: dict[str, Target] = {t.key: t for t in (
             "platform_machine": "x86_64"}),
 )}
 
-BUNDLE_FAILURES = {
-    "bundle-no-project": "找不到 xlreport 的源代码目录（含 pyproject.toml 和 uv.lock）。请在源代码目录中运行，"
-                         "或用 --project 指定该目录。",
-    "bundle-no-uv": "没有找到 uv 命令。制作离线安装包需要 uv：请先安装 uv（https://docs.astral.sh/uv/）。",
-    "bundle-step-failed": "制作离线安装包时“{step}”失败：{detail}。请检查网络连接或软件包镜像设置后重新运行。",
-    "bundle-output-exists": "输出文件夹“{path}”已存在且不是空文件夹。请换一个文件夹，或先删除它。",
-}
-
 
 class BundleError(XlreportError):
     """The bundle could not be made (no uv, no source tree, a download failed)."""
-
-    @classmethod
-    def make(cls, code: str, **fields: object) -> BundleError:
-        return cls(code, BUNDLE_FAILURES[code].format(**fields))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from xlreport.core.catalogue import message
 from xlreport.core.failures import XlreportError
 from xlreport.wording.views import budget_view, indicator_view
 
@@ -27,8 +28,7 @@ class WordingError(XlreportError):
     """An override template is broken: a Chinese message naming the file, never a traceback."""
 
     def __init__(self, name: str, reason: object) -> None:
-        super().__init__("report-template-invalid",
-                         f"文字模板“{name}”有误：{reason}。请检查自定义模板文件夹中的该文件，或去掉 --templates 使用默认模板。")
+        super().__init__("report-template-invalid", message("report-template-invalid", "wording", name=name, reason=reason))
 
 
 class Wording:

@@ -114,8 +114,7 @@ def render_docx(evaluation: Evaluation, templates_dir: str | Path | None = None,
     except (TemplateError, ValueError, KeyError, IndexError, OSError, zipfile.BadZipFile,
             etree.XMLSyntaxError) as exc:
         where = f"（模板文件夹：{templates_dir}）" if templates_dir else ""
-        raise ReportError("report-template-invalid",
-                          f"自评报告模板有误{where}：{exc}。请检查自定义模板，或去掉 --templates 使用默认模板。") from exc
+        raise ReportError.make("report-template-invalid", where=where, reason=exc) from exc
     info = evaluation.info
     core = prepared.members.get("docProps/core.xml")
     if core is not None:
@@ -134,9 +133,7 @@ def write_report(evaluation: Evaluation, path: Path, templates_dir: str | Path |
         with atomic_target(path, suffix=".docx.tmp") as tmp:
             tmp.write_bytes(data)
     except OSError as exc:
-        raise ReportError("report-write-failed",
-                          f"无法写入自评报告“{path}”：{exc.strerror or exc}。请关闭在Word/WPS中打开的该文件，"
-                          f"或检查文件夹写入权限。") from exc
+        raise ReportError.make("report-write-failed", path=path, reason=exc.strerror or exc) from exc
     return path
 
 

@@ -18,6 +18,7 @@ from enum import StrEnum
 from xlreport.central.mail.config import PolicyConfig, SenderCheck
 from xlreport.central.mail.headers import Headers
 from xlreport.central.mail.roster import Roster
+from xlreport.core.catalogue import message
 
 
 class Refusal(StrEnum):
@@ -47,15 +48,16 @@ def check_sender(h: Headers, roster: Roster, policy: PolicyConfig) -> Verdict:
         unit = roster.unit_for_code(h.subject)
         if unit:
             return Verdict(unit, detail="主题中的提交码", roster_unit=roster_unit)
-        return Verdict(None, Refusal.NO_CODE, "主题中没有有效的提交码", roster_unit=roster_unit, pending_code=True)
+        return Verdict(None, Refusal.NO_CODE, message(Refusal.NO_CODE, "subject"), roster_unit=roster_unit,
+                       pending_code=True)
     if roster_unit is None:
-        return Verdict(None, Refusal.UNKNOWN_SENDER, "发件人不在单位名单中")
+        return Verdict(None, Refusal.UNKNOWN_SENDER, message(Refusal.UNKNOWN_SENDER))
     if policy.sender_check is SenderCheck.FROM_ONLY:
         return Verdict(roster_unit, detail="仅凭发件人地址（from-only）", roster_unit=roster_unit)
     ok, detail = authenticated(h, policy.trusted_authserv_ids)
     if ok:
         return Verdict(roster_unit, detail=detail, roster_unit=roster_unit)
-    return Verdict(None, Refusal.UNAUTHENTICATED, detail, roster_unit=roster_unit)
+    return Verdict(None, Refusal.UNAUTHENTICATED, message(Refusal.UNAUTHENTICATED, detail=detail), roster_unit=roster_unit)
 
 
 def _statements(value: str) -> list[list[str]]:

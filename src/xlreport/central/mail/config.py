@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xlreport.central.config import ServerConfig, SmtpConfig, TomlFile
+from xlreport.core.catalogue import message, setting
 from xlreport.core.failures import XlreportError
 
 
@@ -23,7 +24,7 @@ class MailConfigError(XlreportError):
 
     @classmethod
     def make(cls, path: Path | str, detail: str) -> MailConfigError:
-        return cls("mail-config", f"邮件配置文件“{path}”有误：{detail}")
+        return cls("mail-config", message("mail-config", path=path, detail=detail))
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,11 @@ class MailConfig:
 def _password(path: Path, section: str, env: str | None, *, required: bool) -> str | None:
     if not env:
         if required:
-            raise MailConfigError.make(path, f"[{section}] 缺少 password_env（保存密码的环境变量名）。密码不要写在配置文件里。")
+            raise MailConfigError.make(path, setting("password-env-missing", section=section))
         return None
     value = os.environ.get(env)
     if value is None:
-        raise MailConfigError.make(path, f"[{section}] 指定的环境变量 {env} 未设置。请先设置该环境变量（其值为邮箱密码或授权码）。")
+        raise MailConfigError.make(path, setting("password-env-unset", section=section, env=env))
     return value
 
 
@@ -116,26 +117,25 @@ def _names(path: Path, table: dict[str, Any], section: str, key: str) -> tuple[s
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise MailConfigError.make(path, f"[{section}] {key} 应为服务器名称或名称列表。")
+        raise MailConfigError.make(path, setting("server-names", section=section, key=key))
     return tuple(v.strip().lower() for v in value)
 
 
 def _sender_check(path: Path, table: dict[str, Any]) -> SenderCheck:
     choices = "、".join(f'"{c.value}"' for c in SenderCheck)
     if "sender_check" not in table:
-        raise MailConfigError.make(path, f"[policy] 缺少 sender_check（如何确认来信确实来自名单中的单位），可选{choices}。"
-                                         "请参照 docs/mail.md“发件人核验”一节选择。")
+        raise MailConfigError.make(path, setting("sender-check-missing", choices=choices))
     value = table["sender_check"]
     try:
         return SenderCheck(value)
     except ValueError:
-        raise MailConfigError.make(path, f"[policy] sender_check 只能是{choices}，现为“{value}”。") from None
+        raise MailConfigError.make(path, setting("sender-check-invalid", choices=choices, value=value)) from None
 
 
 def load_config(path: str | Path) -> MailConfig:
     path = Path(path)
     f = TomlFile(path, lambda detail: MailConfigError.make(path, detail),
-                 lambda: MailConfigError("mail-config", f"找不到邮件配置文件“{path}”。请检查文件名，或参照 docs/mail.md 新建。"))
+                 lambda: MailConfigError("mail-config", message("mail-config", "not-found", path=path)))
     f.unknown(f.data, "文件顶层", {"imap", "smtp", "store", "policy"})
 
     t = f.section("imap", True)
@@ -154,7 +154,7 @@ def load_config(path: str | Path) -> MailConfig:
     archive = f.path_of(f.get(t, "store", "archive_dir", str, "archive"))
     work = f.path_of(f.get(t, "store", "work_dir", str, str(archive.parent / "work")))
     if work.resolve() == archive.resolve() or archive.resolve() in work.resolve().parents:
-        raise f.fail("[store] work_dir 不能位于 archive_dir 之内（存档只保存原始邮件）。")
+        raise f.fail(setting("store-work-in-archive"))
     url, password_env = f.store_url(t)
     store = StoreConfig(url=url, password_env=password_env, archive_dir=archive, work_dir=work)
 
@@ -181,21 +181,19 @@ def load_config(path: str | Path) -> MailConfig:
         templates=f.folder(t, "policy", "templates"),
     )
     if policy.on_uncertain not in ("resend", "skip"):
-        raise MailConfigError.make(path, f"[policy] on_uncertain 只能是 \"resend\" 或 \"skip\"，现为“{policy.on_uncertain}”。")
+        raise MailConfigError.make(path, setting("on-uncertain", value=policy.on_uncertain))
     if policy.max_attempts < 1 or policy.max_attachment_mb <= 0 or policy.max_message_mb <= 0:
-        raise MailConfigError.make(path, "[policy] max_attempts、max_attachment_mb 与 max_message_mb 必须大于0。")
+        raise MailConfigError.make(path, setting("policy-sizes"))
     if policy.max_replies_per_hour < 1 or policy.build_timeout_seconds <= 0 or policy.worker_memory_mb < 256:
-        raise MailConfigError.make(path, "[policy] max_replies_per_hour、build_timeout_seconds 必须大于0，"
-                                         "worker_memory_mb 不能小于256。")
+        raise MailConfigError.make(path, setting("policy-limits"))
     if policy.sender_check is SenderCheck.AUTH_RESULTS and not policy.trusted_authserv_ids:
-        raise MailConfigError.make(path, "[policy] sender_check = \"auth-results\" 时必须用 trusted_authserv_id 写明"
-                                         "本单位收信服务器在 Authentication-Results 中的名称（如 \"mx.example.gov.cn\"）。")
+        raise MailConfigError.make(path, setting("authserv-missing"))
     if policy.sender_check is SenderCheck.CODE and policy.roster is None:
-        raise MailConfigError.make(path, "[policy] sender_check = \"code\" 需要单位名单（roster）中的“提交码”列。")
+        raise MailConfigError.make(path, setting("code-needs-roster"))
     from xlreport.core import schema
 
     if policy.report_type not in schema.REPORT_TYPES:
-        raise MailConfigError.make(path, f"[policy] report_type 应为{'、'.join(schema.REPORT_TYPES)}之一。")
+        raise MailConfigError.make(path, setting("report-type", choices="、".join(schema.REPORT_TYPES)))
     policy = _rules(f, t, policy)
     return MailConfig(path=path, imap=imap, smtp=smtp, store=store, policy=policy)
 
@@ -211,5 +209,5 @@ def _rules(f: TomlFile, table: dict[str, Any], policy: PolicyConfig) -> PolicyCo
     try:
         profile = load_profile(spec, f.base)
     except RulesError as exc:
-        raise f.fail(f"[policy] rules：{exc.message}") from None
+        raise f.fail(setting("rules", reason=exc.message)) from None
     return replace(policy, rules=profile.id if profile.builtin else str(f.path_of(spec)))

@@ -91,6 +91,7 @@ from xlreport.central.registry import (
     make_owner,
     recipients_of,
 )
+from xlreport.core import catalogue
 from xlreport.core.failures import EXIT_ERRORS, EXIT_OK, XlreportError
 from xlreport.wording.mail import NotCopied, broken_overrides
 
@@ -228,7 +229,7 @@ class Processor:
             if once:
                 return EXIT_ERRORS if (stats.outage or stats.pending) else EXIT_OK
             if self.stop.is_set():
-                return 0
+                return EXIT_OK
             if stats.outage:
                 log.warning("%s；%.0f秒后重试。", stats.outage, delay)
                 self._sleep(delay)
@@ -237,7 +238,7 @@ class Processor:
                 delay = self.config.policy.backoff_seconds
                 self._sleep(self.config.policy.poll_seconds)
             if self.stop.is_set():
-                return 0
+                return EXIT_OK
 
     def _with_retries(self, what: str, fn: Callable):
         policy = self.config.policy
@@ -383,7 +384,7 @@ class Processor:
                 log.debug("详细信息", exc_info=True)
                 attempts = self.registry.note_attempt(key, self.owner, reason)
                 if attempts >= self.config.policy.max_attempts:
-                    final = self._quarantine(key, f"[mail-failed] 已尝试{attempts}次仍出错：{reason}", key,
+                    final = self._quarantine(key, catalogue.reason("mail-failed", attempts=attempts, detail=reason), key,
                                              status=FAILED)
                     break
                 row = self.registry.lookup(key)
@@ -408,10 +409,10 @@ class Processor:
         self.registry.update_headers(key, sender=h.sender, subject=h.subject, message_id=h.message_id,
                                      unit=verdict.unit, verified_by=verdict.detail[:200] or None)
         if h.auto_reason:
-            return self._quarantine(key, f"[mail-auto-reply] {h.auto_reason}，不回复", log_name)
+            return self._quarantine(key, catalogue.reason("mail-auto-reply", detail=h.auto_reason), log_name)
         if key.startswith(OVERSIZE_PREFIX):  # never downloaded
             size = f"{row['raw_size'] / 1024 / 1024:.1f}MB"
-            return self._refuse(key, h, verdict, "mail-too-large", f"邮件过大（{size}），未下载", log_name,
+            return self._refuse(key, h, verdict, "mail-too-large", catalogue.message("mail-too-large", size=size), log_name,
                                 notice_kind=Notice.TOO_LARGE, detail=size)
         if not verdict.ok and not verdict.pending_code:
             if verdict.refusal is Refusal.UNKNOWN_SENDER:
@@ -427,14 +428,12 @@ class Processor:
         cap_address = h.sender or (verdict.unit or "")
         since = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
         if self.registry.replies_since(h.sender, since) >= self.config.policy.max_replies_per_hour:
-            return self._quarantine(key, f"[mail-rate-limited] 一小时内已回复 {cap_address} "
-                                         f"{self.config.policy.max_replies_per_hour} 次，暂不回复（可用 mail retry 重新处理）",
-                                    log_name)
+            return self._quarantine(key, catalogue.reason("mail-rate-limited", address=cap_address,
+                                                          limit=self.config.policy.max_replies_per_hour), log_name)
         if verdict.pending_code and self.registry.refusals_since(
                 h.sender, str(Refusal.NO_CODE), since) >= self.config.policy.max_replies_per_hour:
-            return self._quarantine(key, f"[{Refusal.NO_CODE}] 一小时内已有"
-                                         f"{self.config.policy.max_replies_per_hour}封没有有效提交码的来信，"
-                                         "未处理、不回复（可用 mail retry 重新处理）", log_name)
+            return self._quarantine(key, catalogue.reason(Refusal.NO_CODE, "rate-limited",
+                                                          limit=self.config.policy.max_replies_per_hour), log_name)
         workdir = self.config.store.work_dir / archive.sha256(key.encode())[:20]
         result = self._run_worker(key, row, workdir, find_code=verdict.pending_code)
         crash_point("after-build")
@@ -442,16 +441,17 @@ class Processor:
             reply = self._notice_reply(h, verdict, Notice.FAILED, FAILED,
                                        f"已尝试{self.config.policy.max_attempts}次均未完成，请人工处理")
             if reply is None:
-                return self._quarantine(key, "[mail-failed] 多次处理均未完成", log_name, status=FAILED)
+                return self._quarantine(key, catalogue.reason("mail-failed", "gave-up"), log_name, status=FAILED)
             return self._send_new(key, row, h, reply, log_name)
         if "parse_error" in result:
-            return self._refuse(key, h, verdict, "mail-unparseable", result["parse_error"], log_name,
+            return self._refuse(key, h, verdict, "mail-unparseable",
+                                catalogue.message("mail-unparseable", detail=result["parse_error"]), log_name,
                                 notice_kind=Notice.UNPARSEABLE)
         if verdict.pending_code:
             codes = " ".join(f.get("code_text", "") for f in result.get("files", []))
             unit = self.roster.unit_for_code(codes)
             if unit is None:
-                return self._refuse(key, h, verdict, str(Refusal.NO_CODE), "主题和工作簿中均没有有效的提交码",
+                return self._refuse(key, h, verdict, str(Refusal.NO_CODE), catalogue.message(Refusal.NO_CODE),
                                     log_name, notice_kind=Notice.UNVERIFIED, detail="没有有效的提交码")
             verdict = Verdict(unit, detail="工作簿中的提交码", roster_unit=verdict.roster_unit)
             self.registry.update_headers(key, unit=unit, verified_by=verdict.detail)
@@ -463,7 +463,7 @@ class Processor:
             reply = self._notice_reply(h, verdict, Notice.BUILD_BROKEN, FAILED,
                                        f"回复内容未能生成：{type(exc).__name__}: {exc}")
             if reply is None:
-                return self._quarantine(key, "[mail-failed] 回复内容未能生成", log_name, status=FAILED)
+                return self._quarantine(key, catalogue.reason("mail-failed", "no-reply"), log_name, status=FAILED)
         return self._send_new(key, row, h, reply, log_name)
 
     def _headers(self, row) -> Headers:

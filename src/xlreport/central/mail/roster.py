@@ -19,7 +19,7 @@ _ADDRESS = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[a-z0-9-]{1,63}(\.[a
 
 
 class RosterError(XlreportError):
-    pass
+    """The roster of units cannot be used (exit code 2)."""
 
 
 def normalise_address(value: str) -> str:
@@ -64,11 +64,11 @@ def load_roster(path: Path) -> Roster:
     import openpyxl
 
     if not path.exists():
-        raise RosterError("roster-missing", f"找不到单位名单“{path}”。请检查 mail.toml 中 [policy] roster 的路径。")
+        raise RosterError.make("roster-missing", path=path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise RosterError("roster-unreadable", f"无法读取单位名单“{path}”（{exc}）。请用Excel另存为 .xlsx 后重试。") from None
+        raise RosterError.make("roster-unreadable", path=path, reason=exc) from None
     try:
         for ws in wb.worksheets:
             rows = ws.iter_rows(values_only=True)
@@ -101,10 +101,9 @@ def load_roster(path: Path) -> Roster:
                 code = _clean(row[ci]).upper() if ci is not None and ci < len(row) else ""
                 if code:
                     if len(code) < 6 or not code.isalnum() or roster.by_code.get(code, unit) != unit:
-                        raise RosterError("roster-code", f"单位名单“{path}”中“{unit}”的提交码“{code}”无效或与其他单位重复。"
-                                                         "提交码应为至少6位的字母和数字，各单位互不相同。")
+                        raise RosterError.make("roster-code", path=path, unit=unit, code=code)
                     roster.by_code[code] = unit
             return roster
     finally:
         wb.close()
-    raise RosterError("roster-header", f"单位名单“{path}”中找不到表头“{HEADER_UNIT}”和“{HEADER_EMAIL}”。请在第一行写上这两个列名。")
+    raise RosterError.make("roster-header", path=path, unit_header=HEADER_UNIT, email_header=HEADER_EMAIL)

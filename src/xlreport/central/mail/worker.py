@@ -263,7 +263,7 @@ def _test_hook(name: str) -> None:
         from xlreport.core.failures import XlreportError
 
         def broken(*_args, **_kwargs):
-            raise XlreportError("report-write-failed", "自评报告模板有误（测试）。")
+            raise XlreportError.make("report-write-failed", path="（测试）", reason="模拟的写入失败")
 
         report_pkg.write_report = broken
 
@@ -368,7 +368,7 @@ def main(argv: list[str]) -> int:
     result = run(raw_path, workdir, int(options["max_attachment_bytes"]), bool(options.get("find_code")),
                  options.get("build") or {})
     write_bytes_atomic(workdir / "result.json", json.dumps(result, ensure_ascii=False).encode("utf-8"))
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xlreport.central.config import SmtpConfig, TomlFile
+from xlreport.core.catalogue import message, setting
 from xlreport.core.failures import XlreportError
 
 
@@ -21,7 +22,7 @@ class PortalConfigError(XlreportError):
 
     @classmethod
     def make(cls, path: Path | str, detail: str) -> PortalConfigError:
-        return cls("portal-config", f"平台配置文件“{path}”有误：{detail}")
+        return cls("portal-config", message("portal-config", path=path, detail=detail))
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class PortalConfig:
             return None
         value = os.environ.get(self.smtp.password_env or "")
         if value is None:
-            raise PortalConfigError("portal-config", f"发信密码环境变量 {self.smtp.password_env} 未设置。")
+            raise PortalConfigError("portal-config", message("portal-config", "smtp-password", env=self.smtp.password_env))
         return value
 
     def secret_key(self) -> str:
@@ -75,7 +76,7 @@ class PortalConfig:
         if self.secret_env:
             value = os.environ.get(self.secret_env)
             if not value:
-                raise PortalConfigError("portal-config", f"会话密钥环境变量 {self.secret_env} 未设置。")
+                raise PortalConfigError("portal-config", message("portal-config", "secret", env=self.secret_env))
             return value
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         key_file = self.data_dir / "secret.key"
@@ -96,7 +97,7 @@ PORTAL_KEYS = {"host", "port", "base_url", "title", "secret_env", "max_upload_mb
 def load_portal_config(path: str | Path) -> PortalConfig:
     path = Path(path)
     f = TomlFile(path, lambda detail: PortalConfigError.make(path, detail),
-                 lambda: PortalConfigError("portal-config", f"找不到平台配置文件“{path}”。请参照 README“网上报送平台”一节新建。"))
+                 lambda: PortalConfigError("portal-config", message("portal-config", "not-found", path=path)))
     f.unknown(f.data, "文件顶层", {"portal", "store", "smtp"})
     p = f.section("portal", False)
     f.unknown(p, "portal", PORTAL_KEYS)
@@ -105,7 +106,7 @@ def load_portal_config(path: str | Path) -> PortalConfig:
     roster = f.get(p, "portal", "roster", str, None)
     offices = p.get("office_accounts", ["admin"])
     if not isinstance(offices, list) or not all(isinstance(o, str) and o for o in offices):
-        raise f.fail("[portal] office_accounts 应为账号名列表，如 [\"admin\"]。")
+        raise f.fail(setting("office-accounts"))
     smtp = f.smtp(f.section("smtp", True), tls=False) if "smtp" in f.data else None
     url, _ = f.store_url(s)
     config = PortalConfig(
@@ -131,5 +132,5 @@ def load_portal_config(path: str | Path) -> PortalConfig:
         templates=f.folder(p, "portal", "templates"),
     )
     if config.max_upload_mb <= 0 or config.workers < 1:
-        raise f.fail("[portal] max_upload_mb 与 workers 必须大于0。")
+        raise f.fail(setting("portal-limits"))
     return config

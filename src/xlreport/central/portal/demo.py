@@ -48,7 +48,7 @@ def prepare_demo(port: int = 8300) -> tuple[PortalConfig, Path, list[str]]:
 
     samples = find_samples()
     if not samples:
-        raise XlreportError("portal-demo", "找不到示例工作簿（samples 文件夹）。请在 xlreport 源代码目录中运行 uv run xlreport serve --demo。")
+        raise XlreportError.make("portal-demo")
     folder = Path(tempfile.mkdtemp(prefix="xlreport-demo-"))
     units: list[str] = []
     unit_of: dict[Path, str] = {}
