@@ -91,3 +91,20 @@ def test_no_module_reaches_into_another_ones_private_names(path: Path):
     """A helper two modules need is public, in the module it belongs to (e.g. the label finders in
     core/locate.py, round2 and the sentence number formats in core/values.py)."""
     assert not _private_imports(path)
+
+
+def test_a_build_never_loads_numpy(tmp_path: Path):
+    """openpyxl would import numpy (installed for the portal's pandas) in every build: ≈0.2 s and
+    14 MB per click and per mail worker. adapters/openpyxl_loader.py hides it; a build with a
+    report, in a fresh process, must end with numpy never imported."""
+    import subprocess
+    import sys
+
+    sample = sorted((PACKAGE.parents[1] / "samples").glob("*.xlsx"))[0]
+    code = ("import sys; from xlreport.pipeline import build_file; "
+            f"o = build_file({str(sample)!r}, output={str(tmp_path / 'out.xlsx')!r}); "
+            "assert o.evaluation is not None, o.summary; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'pandas')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

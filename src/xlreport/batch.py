@@ -37,10 +37,8 @@ class BatchRow:
 
 def warm_up(report: bool) -> None:
     """Import what a build needs, once per process (see the module docstring)."""
-    import openpyxl  # noqa: F401
-
     from xlreport import pipeline
-    from xlreport.adapters import safety, xlsx_io  # noqa: F401
+    from xlreport.adapters import openpyxl_loader, safety, xlsx_io  # noqa: F401  (openpyxl without numpy)
     from xlreport.core import planner, reader, scoring
 
     if report:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import xlreport.adapters.openpyxl_loader  # noqa: F401, I001  (before openpyxl: see that module)
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from xlreport.core.styles import BORDER_COLOR, CellStyle
