@@ -24,12 +24,23 @@ def _module(path: Path) -> str:
     return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
 
 
-def imports(path: Path) -> set[str]:
-    """Every module ``path`` imports, at the top or inside a function, as 'xlreport.x.y' or 'lib'."""
+def _nodes(tree: ast.AST, typing_only: bool):
+    """Every node, optionally without the bodies of ``if TYPE_CHECKING:`` (never run)."""
+    for node in ast.iter_child_nodes(tree):
+        if not typing_only and isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            yield from (n for child in node.orelse for n in [child, *_nodes(child, typing_only)])
+            continue
+        yield node
+        yield from _nodes(node, typing_only)
+
+
+def imports(path: Path, typing_only: bool = True) -> set[str]:
+    """Every module ``path`` imports, at the top or inside a function, as 'xlreport.x.y' or 'lib'
+    (``typing_only=False``: only the imports that run)."""
     name = _module(path)
     package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _nodes(ast.parse(path.read_text(encoding="utf-8")), typing_only):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -108,3 +119,35 @@ def test_a_build_never_loads_numpy(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_no_import_cycles():
+    """Inside a room too, modules form layers: no module imports (even inside a function) one that
+    imports it back, directly or through others."""
+    names = {_module(p): p for p in MODULES}
+    graph = {}
+    for name, path in names.items():
+        targets = set()
+        for imported in imports(path, typing_only=False):
+            ours = imported.removeprefix("xlreport.") if imported.startswith("xlreport.") else None
+            while ours and ours not in names:  # `from xlreport.core import schema` names a module
+                ours = ours.rpartition(".")[0]
+            if ours and ours != name and not ours.endswith("__init__") and ours in names:
+                targets.add(ours)
+        graph[name] = targets - {n for n in targets if names[n].name == "__init__.py"}
+    cycles = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(" → ".join([*stack[stack.index(nxt):], nxt]))
+            elif nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert not cycles, cycles

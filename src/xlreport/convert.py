@@ -138,7 +138,7 @@ def convert_form(source: str | Path, target: str | Path, *, force: bool = False)
     from xlreport.adapters.safety import guard_workbook
     from xlreport.adapters.template import build_template, save_atomic
     from xlreport.adapters.xlsx_io import load_book
-    from xlreport.core.reader import read_workbook
+    from xlreport.core.read_book import read_workbook
 
     source, target = Path(source), Path(target)
     if target.resolve() == source.resolve():

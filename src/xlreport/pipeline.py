@@ -38,7 +38,8 @@ def score_grid(grid: BookGrid, now: datetime | None = None,
     profile); None lets the workbook's 评分规则 decide (ruleset.py, docs/rules.md).
     """
     from xlreport.core.planner import make_plan
-    from xlreport.core.reader import read_meta, read_workbook
+    from xlreport.core.read_book import read_workbook
+    from xlreport.core.reader import read_meta
     from xlreport.core.ruleset import MetaRules, choose_profile
     from xlreport.core.scoring import evaluate
     from xlreport.wording import wording

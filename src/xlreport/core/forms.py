@@ -20,6 +20,7 @@ from xlreport.core.grid import BookGrid, RawCell, SheetGrid, a1
 from xlreport.core.locate import field_at, find_header, labelled_cells, right_of_label
 from xlreport.core.model import BasicInfo, BudgetInput, Field, Ref, SnippetInput
 from xlreport.core.problems import Problem, problem
+from xlreport.core.reader import read_budget_lines, read_indicators
 from xlreport.core.rules import parse_grades
 from xlreport.core.values import (
     displayed_places,
@@ -251,7 +252,6 @@ def read_form_info(sheet: SheetGrid, header_row: int, problems: list[Problem]) -
 
 def _budget_block(sheet: SheetGrid, before_row: int, budget: BudgetInput, layout: FormLayout,
                   problems: list[Problem]) -> None:
-    from xlreport.core.reader import read_budget_lines
 
     header = find_header(sheet, schema.BUDGET_HEADER, 2)
     if header is None or header[0] >= before_row or not {"annual", "executed"} <= set(header[1]):
@@ -385,7 +385,6 @@ def read_form(sheet: SheetGrid, problems: list[Problem], filled_before: dict[str
               ) -> tuple[BasicInfo, BudgetInput, list, dict[str, SnippetInput], FormLayout]:
     """Read a one-sheet 自评表: everything above the indicator header is header fields, goal
     and budget block; below the block come the 总分/合计 row and the text rows."""
-    from xlreport.core.reader import read_indicators
 
     header_row, header_end, cols = header_span(sheet)  # type: ignore[misc]  # located before
     if "stated_score" not in cols and "final" in cols:
