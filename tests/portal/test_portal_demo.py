@@ -10,6 +10,7 @@ import time
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
+from pathlib import Path
 
 import pytest
 from portal_fixtures import SAMPLE_UNITS, SAMPLES, free_port
@@ -72,7 +73,38 @@ def test_demo_starts_and_every_account_logs_in(tmp_path):
             "X-CSRF-Token": csrf, "HX-Request": "true"})).read().decode()
         assert "已向1个单位发送催报邮件：吴忠市红寺堡区医疗保障局" in remind and "演示模式" in remind
         outbox = re.search(r"已保存到 (\S+?)。", remind).group(1)
-        assert len(list(__import__("pathlib").Path(outbox).glob("*.eml"))) == 1
+        assert len(list(Path(outbox).glob("*.eml"))) == 1
+        helpers = _descendants(proc.pid)
+        assert helpers  # the build pool's forkserver and workers
     finally:
         proc.terminate()
         proc.wait(20)
+    # Stopped with SIGTERM (as systemd or Ctrl+C does), the server leaves no process behind.
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in helpers if _alive(pid)]
+
+
+def _descendants(root: int) -> set[int]:
+    """Every process below ``root`` (from /proc: children, their children …)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

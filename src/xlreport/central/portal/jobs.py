@@ -141,6 +141,10 @@ class BuildPool:
             raise
 
     def shutdown(self) -> None:
+        """Stop the workers and wait for them. Without the wait the workers outlive the server
+        (each keeps its end of the pool's queue, and the forkserver lives while they do): every
+        restart of ``xlreport serve`` would leave three processes behind. Queued builds are
+        cancelled; a build already running finishes (it is bounded by the build timeout)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
