@@ -13,7 +13,7 @@ from xlreport.core.catalogue import CATALOGUE, Exit, Family
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 COMMAND_FAMILIES = {Family.FILE, Family.REPORT, Family.RULES, Family.EXCEL, Family.ADDIN, Family.BUNDLE,
-                    Family.PORTAL}
+                    Family.PORTAL, Family.PROGRAM}
 MAIL_FAMILIES = {Family.MAIL, Family.ROSTER}
 
 

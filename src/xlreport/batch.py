@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlreport.core import catalogue
 from xlreport.core.failures import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE
 
 
@@ -37,9 +38,7 @@ class BatchRow:
 
 def warm_up(report: bool) -> None:
     """Import what a build needs, once per process (see the module docstring)."""
-    from xlreport import pipeline
     from xlreport.adapters import openpyxl_loader, safety, xlsx_io  # noqa: F401  (openpyxl without numpy)
-    from xlreport.core import planner, reader, scoring
 
     if report:
         try:
@@ -68,7 +67,7 @@ def build_one(path: Path, output: Path | None, report: bool, templates_dir: Path
 
 
 def _internal(path: Path, what: str) -> BatchRow:
-    return BatchRow(path, EXIT_INTERNAL, "", "", 0, 0, f"程序内部错误（{what}）。请用 --debug 单独处理该文件。")
+    return BatchRow(path, EXIT_INTERNAL, "", "", 0, 0, catalogue.message("internal-error", "batch", detail=what))
 
 
 def _target(path: Path, output_dir: Path | None) -> Path | None:

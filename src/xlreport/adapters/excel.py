@@ -24,13 +24,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from xlreport.core import schema
-from xlreport.core.failures import EXIT_OK, EXIT_UNUSABLE, FileRejected, XlreportError
+from xlreport.core.failures import FileRejected, XlreportError
 from xlreport.core.grid import BookGrid, RawCell, SheetGrid, a1
 from xlreport.core.plan import (
     COMMENT_AUTHOR,

@@ -18,7 +18,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import xlreport.adapters.openpyxl_loader  # noqa: F401, I001  (before openpyxl: see that module)
+import xlreport.adapters.openpyxl_loader  # noqa: F401  (openpyxl without numpy: must come first)
+
+# isort: split
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-import xlreport.adapters.openpyxl_loader  # noqa: F401, I001  (before openpyxl: see that module)
+import xlreport.adapters.openpyxl_loader  # noqa: F401  (openpyxl without numpy: must come first)
+
+# isort: split
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from xlreport.core.styles import BORDER_COLOR, CellStyle

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xlreport.adapters.excel import MESSAGE_TITLE, LiveBook
+from xlreport.core import catalogue
 from xlreport.core.failures import EXIT_OK, EXIT_UNUSABLE
 
 
@@ -100,8 +101,8 @@ def main() -> None:
         if os.environ.get("XLREPORT_DEBUG"):
             raise
         _restore(app, screen, active_sheet)
-        app.alert(f"程序内部错误（{type(exc).__name__}: {exc}）。"
-                  "您填写的内容不会被改动；请把这条信息和工作簿发给技术支持。", title=MESSAGE_TITLE, mode="critical")
+        app.alert(catalogue.message("internal-error", "button", detail=f"{type(exc).__name__}: {exc}"),
+                  title=MESSAGE_TITLE, mode="critical")
         return
     _restore(app, screen, active_sheet)
     app.alert(result.message, title=MESSAGE_TITLE, mode="info" if result.exit_code == EXIT_OK else "critical")

@@ -14,7 +14,7 @@ import click
 
 from xlreport._version import __version__
 from xlreport.adapters.files import WORKBOOK_SUFFIXES, collect_workbooks
-from xlreport.core import schema
+from xlreport.core import catalogue, schema
 from xlreport.core.failures import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -90,8 +90,7 @@ class XlreportGroup(click.Group):
         except Exception as exc:  # a bug: say so plainly
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"程序内部错误（{type(exc).__name__}: {exc}）。原文件未被修改。"
-                       "请加 --debug 重新运行，并把输出发给技术支持。", err=True)
+            click.echo(catalogue.message("internal-error", detail=f"{type(exc).__name__}: {exc}"), err=True)
             sys.exit(EXIT_INTERNAL)
 
 

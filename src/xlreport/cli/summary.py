@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from xlreport.core import catalogue
 from xlreport.core.failures import EXIT_UNUSABLE, XlreportError
 
 
@@ -44,7 +45,7 @@ def summary(directory: Path | None, config_path: Path | None, output: Path, rost
         rows = rows_from_registry(config.store.url, roster_units)
     else:
         if not directory.is_dir():  # type: ignore[union-attr]
-            click.echo(f"找不到文件夹“{directory}”。", err=True)
+            click.echo(catalogue.message("file-folder-missing", path=directory), err=True)
             sys.exit(EXIT_UNUSABLE)
         rows, skipped = rows_from_folder(directory, roster_units, exclude=[output])  # type: ignore[arg-type]
         for message in skipped:

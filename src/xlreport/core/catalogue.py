@@ -45,6 +45,7 @@ class Family(StrEnum):
     PORTAL = "网上报送平台"  # including central.toml
     MAIL = "邮件汇总处理"  # reasons in the mail registry, mail.toml and its database (### 七、原因代码)
     ROSTER = "单位名单"
+    PROGRAM = "程序"  # a bug in xlreport itself
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,8 @@ _f("convert-not-form", F, "无需转换",
 _f("convert-same-file", F, "转换结果不能覆盖原自评表",
    "转换结果不能覆盖原自评表“{path}”，请用 -o 指定另一个文件名。")
 
+_f("file-folder-missing", F, "找不到文件夹", "找不到文件夹“{path}”。请检查文件夹名称和路径。")
+
 # The narrative report -------------------------------------------------------------------
 R = Family.REPORT
 _f("report-template-invalid", R, "自定义报告模板有误",
@@ -257,6 +260,13 @@ _f("portal-invite", P, "单位名单中没有该单位",
    "单位名单中没有“{unit}”。请核对单位名称（与名单中的“单位名称”一致）。")
 _f("portal-demo", P, "找不到示例工作簿",
    "找不到示例工作簿（samples 文件夹）。请在 xlreport 源代码目录中运行 uv run xlreport serve --demo。")
+
+# A bug in xlreport itself ----------------------------------------------------------------
+_f("internal-error", Family.PROGRAM, "程序内部错误",
+   "程序内部错误（{detail}）。原文件未被修改。请加 --debug 重新运行，并把输出发给技术支持。", Exit.INTERNAL,
+   batch="程序内部错误（{detail}）。请用 --debug 单独处理该文件。",
+   button="程序内部错误（{detail}）。您填写的内容不会被改动；请把这条信息和工作簿发给技术支持。",
+   portal="处理文件“{name}”时发生内部错误（{detail}），请稍后重试或联系主管部门。")
 
 # Mail: why a message was quarantined or failed (shown as “[code] …” in mail status) ------
 M = Family.MAIL

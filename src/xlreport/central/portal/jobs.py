@@ -15,6 +15,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from xlreport.core import catalogue
+
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
@@ -24,10 +26,6 @@ def _warm(sample: str | None = None) -> int:
     import xlreport.adapters.report
     import xlreport.adapters.safety
     import xlreport.adapters.xlsx_io  # noqa: F401
-    import xlreport.core.planner
-    import xlreport.core.reader
-    import xlreport.core.scoring
-    import xlreport.pipeline
 
     if sample:
         import tempfile
@@ -84,8 +82,8 @@ def score_upload(source: str, output: str, file_name: str, templates_dir: str | 
     try:
         outcome = build_file(src, output=out, report=True, templates_dir=templates_dir)
     except Exception as exc:  # noqa: BLE001 - a bug in the build: recorded, answered, never a 500
-        return {"outcome": "failed", "reason": f"处理时发生内部错误（{type(exc).__name__}），请稍后重试或联系主管部门。",
-                "details": None}
+        reason = catalogue.message("internal-error", "portal", name=file_name, detail=type(exc).__name__)
+        return {"outcome": "failed", "reason": reason, "details": None}
     finally:
         gc.enable()
     result = details_of(outcome)

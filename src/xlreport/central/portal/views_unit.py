@@ -28,6 +28,7 @@ from xlreport.central.portal.web import (
     row_or_404,
     state,
 )
+from xlreport.core import catalogue
 
 CHUNK = 64 * 1024
 
@@ -136,7 +137,7 @@ async def upload(request: Request) -> Response:
                   "reason": f"文件“{name}”处理超时，未能评分。请检查工作簿是否过大，或稍后重试。"}
     except Exception as exc:  # noqa: BLE001 - the worker died: recorded and answered, never a 500
         result = {"outcome": Outcome.FAILED.value, "details": None,
-                  "reason": f"处理文件“{name}”时发生内部错误（{type(exc).__name__}），请稍后重试或联系主管部门。"}
+                  "reason": catalogue.message("internal-error", "portal", name=name, detail=type(exc).__name__)}
     details = result.get("details") or {}
     row = {"unit": user.unit, "account_id": user.id, "channel": Channel.WEB.value, "file_name": name,
            "work_dir": str(work), "workbook_path": result.get("workbook_path"),
