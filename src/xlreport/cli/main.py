@@ -14,6 +14,7 @@ import click
 
 from xlreport._version import __version__
 from xlreport.adapters.files import WORKBOOK_SUFFIXES, collect_workbooks
+from xlreport.cli.usage import ChineseUsageError, chinese
 from xlreport.core import catalogue, schema
 from xlreport.core.failures import (
     EXIT_INTERNAL,
@@ -82,6 +83,10 @@ class XlreportGroup(click.Group):
                 raise
             click.echo(exc.message, err=True)
             sys.exit(exc.exit_code)
+        except ChineseUsageError:
+            raise
+        except click.UsageError as exc:  # a misspelt command or option: said in Chinese
+            raise chinese(exc) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except KeyboardInterrupt:
