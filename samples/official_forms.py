@@ -95,6 +95,28 @@ def _title(s: _Sheet, data: FormData, default: str) -> int:
     return 3
 
 
+def _budget_and_goal(s: _Sheet, data: FormData, row: int, width: int, label: str) -> int:
+    """The budget block (its label merged down the left) and the 年度总体目标 pair; the next free row."""
+    head = row
+    s.put(row, 1, label)
+    for col, text in zip(range(3, 9), ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")):
+        s.put(row, col, text)
+    row = _budget_rows(s, data, row + 1, 2, 3, 6, 7, 8)
+    s.merge(head, 1, row - 1, 1)
+    s.put(row, 1, "年度总体目标")
+    s.merge(row, 1, row + 1, 1)
+    s.put(row, 2, "预期目标")
+    s.merge(row, 2, row, 5)
+    s.put(row, 6, "实际完成情况")
+    s.merge(row, 6, row, width)
+    s.put(row + 1, 2, data.goal)
+    s.merge(row + 1, 2, row + 1, 5)
+    s.put(row + 1, 6, data.goal_done)
+    s.merge(row + 1, 6, row + 1, width)
+    row += 2
+    return row
+
+
 def _budget_rows(s: _Sheet, data: FormData, row: int, label_col: int, amount_col: int,
                  weight_col: int, rate_col: int, score_col: int) -> int:
     """The budget lines; the first is the total row, carrying 分值, 执行率 and 得分."""
@@ -174,23 +196,7 @@ def national(data: FormData, *, natures: bool = False) -> Workbook:
     s.put(row, 7, data.unit)
     s.merge(row, 7, row, width)
     row += 1
-    head = row
-    s.put(row, 1, "项目资金（万元）")
-    for col, text in zip(range(3, 9), ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")):
-        s.put(row, col, text)
-    row = _budget_rows(s, data, row + 1, 2, 3, 6, 7, 8)
-    s.merge(head, 1, row - 1, 1)
-    s.put(row, 1, "年度总体目标")
-    s.merge(row, 1, row + 1, 1)
-    s.put(row, 2, "预期目标")
-    s.merge(row, 2, row, 5)
-    s.put(row, 6, "实际完成情况")
-    s.merge(row, 6, row, width)
-    s.put(row + 1, 2, data.goal)
-    s.merge(row + 1, 2, row + 1, 5)
-    s.put(row + 1, 6, data.goal_done)
-    s.merge(row + 1, 6, row + 1, width)
-    row += 2
+    row = _budget_and_goal(s, data, row, width, "项目资金（万元）")
     header = row
     names = ["一级指标", "二级指标", "三级指标"]
     names += ["指标性质", "年度指标值", "度量单位"] if natures else ["年度指标值"]
@@ -236,23 +242,7 @@ def department(data: FormData) -> Workbook:
     s.put(row, 2, data.project)
     s.merge(row, 2, row, width)
     row += 1
-    head = row
-    s.put(row, 1, "年度预算执行情况（万元）")
-    for col, text in zip(range(3, 9), ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")):
-        s.put(row, col, text)
-    row = _budget_rows(s, data, row + 1, 2, 3, 6, 7, 8)
-    s.merge(head, 1, row - 1, 1)
-    s.put(row, 1, "年度总体目标")
-    s.merge(row, 1, row + 1, 1)
-    s.put(row, 2, "预期目标")
-    s.merge(row, 2, row, 5)
-    s.put(row, 6, "实际完成情况")
-    s.merge(row, 6, row, width)
-    s.put(row + 1, 2, data.goal)
-    s.merge(row + 1, 2, row + 1, 5)
-    s.put(row + 1, 6, data.goal_done)
-    s.merge(row + 1, 6, row + 1, width)
-    row += 2
+    row = _budget_and_goal(s, data, row, width, "年度预算执行情况（万元）")
     header = row
     s.put(row, 1, "绩效指标")
     for col, text in enumerate(["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",

@@ -5,7 +5,6 @@ Several processors share one mailbox and one registry: every message is answered
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 
@@ -18,32 +17,14 @@ from mail_fixtures import (
     unit_message,
     write_config,
 )
+from pg_database import fresh_pg_database
 
-PG_ENV = "XLREPORT_TEST_PG_URL"
 
 
 @pytest.fixture
 def pg_url():
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"no PostgreSQL server: set {PG_ENV} (e.g. export {PG_ENV}=$(.ci/postgres.sh))")
-    psycopg = pytest.importorskip("psycopg")
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base)
-    name = f"xlreport_t_{uuid.uuid4().hex[:10]}"
-    admin = {"host": url.host, "port": url.port or 5432, "user": url.username, "password": url.password or None,
-                 "dbname": url.database or "postgres"}
-    try:
-        with psycopg.connect(**admin, autocommit=True, connect_timeout=5) as con:
-            con.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at {base} is not reachable: {exc}")
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**admin, autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

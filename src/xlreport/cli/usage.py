@@ -14,16 +14,12 @@ import re
 import click
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^No such command '(.+?)'\.(?: Did you mean '(.+?)'\?)?$"), "没有“{0}”这个命令。"),
-    (re.compile(r"^No such option: (\S+?)(?: Did you mean (\S+?)\?)?$"), "没有“{0}”这个选项。"),
-    (re.compile(r"^No such option '(.+?)'\.(?: Did you mean '(.+?)'\?)?$"), "没有“{0}”这个选项。"),
     (re.compile(r"^Option '(.+?)' requires an argument\.$"), "选项“{0}”后面需要写上它的值。"),
     (re.compile(r"^Option '(.+?)' requires (\d+) arguments\.$"), "选项“{0}”后面需要写上{1}个值。"),
     (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), "多出了参数：{0}。"),
     (re.compile(r"^Missing command\.$"), "缺少命令。"),
 ]
 _SUGGESTION = "您是否想用“{0}”？"
-_PARAMETER = re.compile(r"^'?(.+?)'?: (.+)$")
 _CHOICE = re.compile(r"^'(.+?)' is not one of (.+)\.$")
 _PATH = re.compile(r"^(?:Path|File|Directory) '(.+?)' (does not exist|is a directory|is a file)\.$")
 _PATH_WORDS = {"does not exist": "不存在", "is a directory": "是文件夹，这里需要文件",
@@ -49,9 +45,7 @@ def _translate(text: str) -> str:
     for pattern, words in _PATTERNS:
         found = pattern.match(text)
         if found:
-            said = words.format(*found.groups())
-            suggestion = found.groups()[1] if len(found.groups()) > 1 and pattern.groups == 2 else None
-            return said + (_SUGGESTION.format(suggestion) if suggestion and "没有" in words else "")
+            return words.format(*found.groups())
     return text
 
 
@@ -72,7 +66,7 @@ def chinese(exc: click.UsageError) -> ChineseUsageError:
             detail = f"“{path.group(1)}”{_PATH_WORDS[path.group(2)]}"
         text = f"“{name.strip(chr(39))}”的值无效：{detail}。" if name else f"值无效：{detail}。"
     elif isinstance(exc, click.exceptions.NoSuchCommand):
-        name = getattr(exc, "command_name", None) or _translate(exc.message)
+        name = exc.command_name
         text = f"没有“{name}”这个命令。"
         close = difflib.get_close_matches(name, list(getattr(exc, "possibilities", None) or ()), n=1)
         if close:
